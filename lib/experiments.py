@@ -1,0 +1,117 @@
+"""One experiment of a profile (benchmark x model x n x m): cached trainings on demand.
+
+Every training is keyed by the exact settings that produce it (see
+``lib.cache``), so notebooks ask for what they need and get what an earlier
+notebook or an interrupted run already computed. Data and the model are built
+lazily: a fully cached notebook never loads the dataset.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from lib.cache import cached
+from lib.data import TaskData, load_tasks
+from lib.device import pick_device
+from lib.models import build_model
+from lib.paths import cache_dir
+from lib.subspace import FlatModel, FullSpace, Subspace, derive_seed, flat_model, make_projector
+from lib.train import TrainSettings, train
+
+
+class Experiment:
+    """Lazily built data and model for ``cfg['experiments'][name]`` plus cached trainings."""
+
+    def __init__(self, cfg: dict[str, Any], name: str):
+        if name not in cfg["experiments"]:
+            raise KeyError(f"unknown experiment '{name}'; this profile has: {', '.join(cfg['experiments'])}")
+        self.cfg, self.name = cfg, name
+        self.exp = cfg["experiments"][name]
+        self.device = pick_device(cfg["device"])
+
+    @cached_property
+    def data(self) -> TaskData:
+        return load_tasks(self.exp, self.cfg)
+
+    @cached_property
+    def model(self) -> FlatModel:
+        module = build_model(self.exp["model"], self.data.input_shape, self.data.num_classes, self.model_seed)
+        return flat_model(module, self.device)
+
+    @property
+    def model_seed(self) -> int:
+        return derive_seed(self.cfg["seed"], "theta0", self.exp["model"]) % 2**31
+
+    def base_spec(self) -> dict[str, Any]:
+        """Everything about the experiment that any training result depends on."""
+        train_cfg = {k: v for k, v in self.cfg["train"].items() if k not in ("lrs", "lr_full", "eval_batch_size")}
+        return {"seed": self.cfg["seed"], "experiment": {k: self.exp[k] for k in
+                ("benchmark", "model", "n_tasks", "m_train", "m_test")}, "train": train_cfg}
+
+    def settings(self, lr: float, tag: str) -> TrainSettings:
+        t = self.cfg["train"]
+        return TrainSettings(t["epochs"], t["batch_size"], lr, t["weight_decay"], t["eval_batch_size"],
+                             derive_seed(self.cfg["seed"], "train", tag) % 2**31, self.cfg["progress"])
+
+    def _cached(self, spec: dict[str, Any], compute) -> dict[str, Any]:
+        return cached(cache_dir(self.cfg["profile"]), {**self.base_spec(), **spec}, compute)
+
+    def projector_seed(self, kind: str, dim: int) -> int:
+        return derive_seed(self.cfg["seed"], "projector", kind, dim) % 2**63
+
+    def train_full(self) -> dict[str, Any]:
+        """The ordinary full-parameter baseline (A in Definition 1); parameters are not kept."""
+        lr = self.cfg["train"]["lr_full"]
+
+        def compute() -> dict[str, Any]:
+            param = FullSpace(self.model.theta0, self.data.n_tasks)
+            result = train(self.model, param, self.data, self.settings(lr, "full"), f"{self.name} full")
+            result.pop("params")
+            return result
+        return self._cached({"kind": "full", "lr": lr}, compute)
+
+    def train_subspace(self, d: int, lr: float) -> dict[str, Any]:
+        """Single-task subspace training, theta_j = theta_0 + P w_j, all tasks in one loop."""
+        def compute() -> dict[str, Any]:
+            projector = make_projector(self.model.D, d, self.projector_seed("single", d), self.device)
+            param = Subspace(self.model.theta0, projector, self.data.n_tasks)
+            return train(self.model, param, self.data, self.settings(lr, f"single-{d}"), f"{self.name} d={d}")
+        return self._cached({"kind": "subspace", "d": d, "lr": lr}, compute)
+
+    def best_subspace(self, d: int) -> dict[str, Any]:
+        """The best of the profile's learning rates at dimension ``d`` (by mean test accuracy)."""
+        runs = [{**self.train_subspace(d, lr), "lr": lr} for lr in self.cfg["train"]["lrs"]]
+        return max(runs, key=lambda r: r["mean_test_acc"])
+
+    def target_accuracy(self) -> float:
+        """acc_90: the experiment's fixed target, else acc_factor x the full model's mean test accuracy."""
+        if self.exp["target_acc"] is not None:
+            return float(self.exp["target_acc"])
+        return self.cfg["intrinsic_dim"]["acc_factor"] * self.train_full()["mean_test_acc"]
+
+
+def id_sweep(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    """Notebook 01: full baseline, accuracy at every d of the grid, and ID_90 (smallest d reaching the target)."""
+    exp = Experiment(cfg, name)
+    full = exp.train_full()
+    target = exp.target_accuracy()
+    grid = sorted(cfg["intrinsic_dim"]["d_grid"])
+    runs = [exp.best_subspace(d) for d in grid]
+    reached = [d for d, r in zip(grid, runs) if r["mean_test_acc"] >= target]
+    return {
+        "experiment": name,
+        "benchmark": exp.exp["benchmark"],
+        "model": exp.exp["model"],
+        "D": exp.model.D,
+        "n_tasks": exp.exp["n_tasks"],
+        "m_train": exp.exp["m_train"],
+        "full_test_acc": full["mean_test_acc"],
+        "full_train_acc": full["mean_train_acc"],
+        "target_acc": target,
+        "d_grid": grid,
+        "test_acc": [r["mean_test_acc"] for r in runs],
+        "train_acc": [r["mean_train_acc"] for r in runs],
+        "lr": [r["lr"] for r in runs],
+        "id90": reached[0] if reached else None,
+        "best_acc": max(r["mean_test_acc"] for r in runs),
+    }

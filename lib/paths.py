@@ -1,0 +1,50 @@
+"""Where things live: the repository root, profiles, and per-profile outputs.
+
+Paths are resolved from this file, not the working directory, so notebooks run
+from ``notebooks/`` (papermill, nbval, JupyterLab) and scripts run from the root
+see the same places.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def params_dir() -> Path:
+    return ROOT / "params"
+
+
+def notebooks_dir() -> Path:
+    return ROOT / "notebooks"
+
+
+def output_dir(profile: str) -> Path:
+    """``outputs/<profile>/``: executed notebooks, results, figures, cache."""
+    path = ROOT / "outputs" / profile
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir(profile: str) -> Path:
+    path = output_dir(profile) / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def figures_dir(profile: str) -> Path:
+    path = output_dir(profile) / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def results_dir(profile: str) -> Path:
+    path = output_dir(profile) / "results"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resolve_data_dir(data_dir: str) -> Path:
+    """A relative ``data_dir`` in a profile is relative to the repository root."""
+    path = Path(data_dir).expanduser()
+    return path if path.is_absolute() else ROOT / path

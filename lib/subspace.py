@@ -1,0 +1,189 @@
+"""Random subspaces of the weight space and the functional network forward.
+
+Kronecker projector (Lotfi et al., 2022; paper Appendix B.2):
+``P = (Q1 kron Q2)[:D, :d] / sqrt(D)`` with ``Q1, Q2 ~ N(0, 1)`` of shape
+``ceil(sqrt(D)) x ceil(sqrt(d))``: the Kronecker product is padded to square
+factors, then truncated to D rows and d columns. ``P`` is never materialised:
+for row-major ``vec``, ``(Q1 kron Q2) vec(W) = vec(Q1 W Q2^T)``, so
+``P w = vec(Q1 W Q2^T)[:D] / sqrt(D)`` with ``W`` the zero-padded, reshaped ``w``.
+Every column of ``P`` has unit squared norm in expectation.
+
+Parametrisations map trainable tensors to the weights of all n tasks at once,
+an ``(n, D)`` tensor ``Theta``:
+
+* :class:`FullSpace`      -- theta_j trained directly (the full-model baseline).
+* :class:`Subspace`       -- theta_j = theta_0 + P w_j (Eq. 1), one P for all tasks.
+* :class:`MultiTaskSubspace` -- theta_j = theta_0 + Q' u_j with
+  ``Q' = [P_1 ... P_k] = (Q1' kron Q2')[:D, :kl] / sqrt(D)`` and
+  ``u_j = vec(V diag(alpha_j))`` (Eqs. 2-3), computed as ``theta_0 + Q alpha_j``
+  with ``Q = [P_1 v_1, ..., P_k v_k]`` (one projection per basis element, then a
+  single ``(n, k) @ (k, D)`` matmul for all tasks).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+
+def derive_seed(seed: int, *tags: object) -> int:
+    """A 63-bit seed derived from a master seed and tags, so each random object has its own stream."""
+    digest = hashlib.sha256(repr((seed, *tags)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+@dataclass(frozen=True)
+class KroneckerProjector:
+    """``P in R^{D x d}`` stored as its two Kronecker factors."""
+
+    q1: torch.Tensor  # (a, b) with a = ceil(sqrt(D)), b = ceil(sqrt(d))
+    q2: torch.Tensor  # (a, b)
+    D: int
+    d: int
+
+    def __call__(self, w: torch.Tensor) -> torch.Tensor:
+        """``P w`` for ``w`` of shape ``(..., d)``; returns ``(..., D)``."""
+        a, b = self.q1.shape
+        lead = w.shape[:-1]
+        w = w.reshape(-1, self.d)
+        padded = torch.nn.functional.pad(w, (0, b * b - self.d)).reshape(-1, b, b)
+        out = self.q1 @ padded @ self.q2.T  # (batch, a, a)
+        return out.reshape(-1, a * a)[:, : self.D].reshape(*lead, self.D) / math.sqrt(self.D)
+
+    def dense(self) -> torch.Tensor:
+        """The materialised ``D x d`` matrix; for tests on small sizes only."""
+        return torch.kron(self.q1, self.q2)[: self.D, : self.d] / math.sqrt(self.D)
+
+
+def make_projector(
+    D: int, d: int, seed: int, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32
+) -> KroneckerProjector:
+    """Draw the factors on the CPU from ``seed`` (same P on every device), then move them."""
+    if D <= 0 or d <= 0:
+        raise ValueError(f"projector needs D > 0 and d > 0, got D={D}, d={d}")
+    a, b = math.isqrt(D - 1) + 1, math.isqrt(d - 1) + 1
+    gen = torch.Generator().manual_seed(seed)
+    q1 = torch.randn(a, b, generator=gen, dtype=torch.float64)
+    q2 = torch.randn(a, b, generator=gen, dtype=torch.float64)
+    return KroneckerProjector(q1.to(device, dtype), q2.to(device, dtype), D, d)
+
+
+@dataclass(frozen=True)
+class FlatModel:
+    """A network evaluated at an arbitrary flat weight vector (torch.func)."""
+
+    module: nn.Module
+    names: tuple[str, ...]
+    shapes: tuple[torch.Size, ...]
+    theta0: torch.Tensor  # (D,) the initialisation
+
+    @property
+    def D(self) -> int:
+        return self.theta0.numel()
+
+    def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, offset = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            size = math.prod(shape)
+            out[name] = theta[offset: offset + size].view(shape)
+            offset += size
+        return out
+
+    def forward(self, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Logits of the network with flat weights ``theta`` (D,) on inputs ``x``."""
+        return functional_call(self.module, self.unflatten(theta), (x,))
+
+    def forward_tasks(self, thetas: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
+        """All tasks in one call: ``thetas`` (n, D), ``xs`` (n, B, ...) -> logits (n, B, C)."""
+        return vmap(self.forward)(thetas, xs)
+
+
+def flat_model(module: nn.Module, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> FlatModel:
+    """Wrap ``module``; its current parameters become theta_0."""
+    module = module.to(device=device, dtype=dtype)
+    params = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+    theta0 = torch.cat([p.detach().reshape(-1) for _, p in params]).clone()
+    return FlatModel(module, tuple(n for n, _ in params), tuple(p.shape for _, p in params), theta0)
+
+
+class Parametrisation(Protocol):
+    """Maps trainable tensors to the weights of all n tasks, ``(n, D)``."""
+
+    def init_params(self, seed: int) -> dict[str, torch.Tensor]: ...
+
+    def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor: ...
+
+
+@dataclass(frozen=True)
+class FullSpace:
+    """Each task trains all D weights, starting from theta_0 (the baseline A of Definition 1)."""
+
+    theta0: torch.Tensor
+    n_tasks: int
+
+    def init_params(self, seed: int) -> dict[str, torch.Tensor]:
+        return {"theta": self.theta0.repeat(self.n_tasks, 1)}
+
+    def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return params["theta"]
+
+
+@dataclass(frozen=True)
+class Subspace:
+    """Single-task learning in one random d-dimensional subspace: theta_j = theta_0 + P w_j (Eq. 1)."""
+
+    theta0: torch.Tensor
+    projector: KroneckerProjector
+    n_tasks: int
+
+    def init_params(self, seed: int) -> dict[str, torch.Tensor]:
+        return {"w": torch.zeros(self.n_tasks, self.projector.d, device=self.theta0.device, dtype=self.theta0.dtype)}
+
+    def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.theta0 + self.projector(params["w"])
+
+
+def block_diagonal_codes(V: torch.Tensor) -> torch.Tensor:
+    """Rows ``e_i kron v_i`` (k, k*l): the coordinates of basis element i in Q' (column-major vec)."""
+    l, k = V.shape
+    eye = torch.eye(k, device=V.device, dtype=V.dtype)
+    return (eye[:, :, None] * V.T[:, None, :]).reshape(k, k * l)
+
+
+def task_codes(V: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """``u_j = vec(V diag(alpha_j))`` for all tasks, (n, k*l); the paper's Eq. (3) coordinates."""
+    return (V[None, :, :] * alpha[:, None, :]).transpose(1, 2).reshape(alpha.shape[0], -1)
+
+
+@dataclass(frozen=True)
+class MultiTaskSubspace:
+    """Shared basis V (l x k) and per-task coefficients alpha (n x k): theta_j = theta_0 + Q alpha_j.
+
+    Initialisation: V = 0 (so every task starts at theta_0, as in single-task
+    subspace training) and alpha_j ~ N(0, 1/k); with V = 0 the gradient reaches V
+    through alpha, and the 1/k variance keeps the initial step size independent of k.
+    """
+
+    theta0: torch.Tensor
+    projector: KroneckerProjector  # d = k * l
+    n_tasks: int
+    l: int
+    k: int
+
+    def init_params(self, seed: int) -> dict[str, torch.Tensor]:
+        gen = torch.Generator().manual_seed(seed)
+        alpha = torch.randn(self.n_tasks, self.k, generator=gen, dtype=torch.float64) / math.sqrt(self.k)
+        dev, dt = self.theta0.device, self.theta0.dtype
+        return {"V": torch.zeros(self.l, self.k, device=dev, dtype=dt), "alpha": alpha.to(dev, dt)}
+
+    def basis(self, V: torch.Tensor) -> torch.Tensor:
+        """``Q^T = [P_1 v_1, ..., P_k v_k]^T`` as a (k, D) tensor."""
+        return self.projector(block_diagonal_codes(V))
+
+    def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.theta0 + params["alpha"] @ self.basis(params["V"])
