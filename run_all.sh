@@ -51,9 +51,10 @@ export PYTHONHASHSEED=0 MPLBACKEND=Agg
 case "${1:-cpu}" in
   test)
     shift || true
-    "$PY" -m pytest tests/ -q "$@"
-    "$PY" -m pytest --nbval notebooks/ --nbval-current-env \
-      --nbval-sanitize-with tests/nbval_sanitize.cfg -q
+    # Notebooks first (nbval, smoke profile), then the unit tests, which also check
+    # the results files the smoke notebooks wrote, with explicit tolerances.
+    MTL_REQUIRE_SMOKE_RESULTS=1 "$PY" -m pytest notebooks/ tests/ --nbval --nbval-current-env \
+      --nbval-sanitize-with tests/nbval_sanitize.cfg -q "$@"
     ;;
   *)
     exec "$PY" -m lib.run "$@"

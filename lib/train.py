@@ -9,7 +9,8 @@ private parameters get exactly the gradient they would get if trained alone
 weight decay).
 
 On the CPU the loop is deterministic for a given seed: parameters are
-initialised and minibatches drawn from seeded generators.
+initialised from the seed and task j draws its minibatches from its own
+generator (seed, j), so a task sees the same batches alone or among others.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from lib.data import TaskData
-from lib.subspace import FlatModel, Parametrisation
+from lib.subspace import FlatModel, Parametrisation, derive_seed
 
 
 @dataclass(frozen=True)
@@ -74,12 +75,12 @@ def train(fm: FlatModel, param: Parametrisation, data: TaskData, settings: Train
     y_train = data.y_train.to(device)
     n, m = y_train.shape
     rows = torch.arange(n, device=device)[:, None]
-    gen = torch.Generator().manual_seed(settings.seed)
+    gens = [torch.Generator().manual_seed(derive_seed(settings.seed, "batches", j)) for j in range(n)]
     steps = math.ceil(m / settings.batch_size)
     history = []
     bar = tqdm(total=settings.epochs * steps, desc=desc, disable=not settings.progress, leave=False)
     for _ in range(settings.epochs):
-        order = torch.argsort(torch.rand(n, m, generator=gen), dim=1).to(device)
+        order = torch.stack([torch.randperm(m, generator=g) for g in gens]).to(device)
         epoch_loss = torch.zeros((), device=device)
         for start in range(0, m, settings.batch_size):
             idx = order[:, start: start + settings.batch_size]

@@ -1,0 +1,41 @@
+"""The headless runner fails fast and clearly on bad input, before any notebook runs."""
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lib import run
+from lib.paths import ROOT
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["nosuch"], "unknown profile 'nosuch'"),
+    (["smoke", "train.epoch=3"], "unknown key 'train.epoch'"),
+    (["smoke", "-p", "experiments.fashion_sp.benchmark=imagenet"], "unknown benchmark 'imagenet'"),
+    (["smoke", "experiments.fashion_sp.benchmark=mnist_sp", "data_dir=/nonexistent/dir"],
+     "mnist: could not find train-images-idx3-ubyte.gz"),
+    (["smoke", "experiments.fashion_sp.n_tasks=100", "experiments.fashion_sp.m_train=1000"],
+     "100 x 1000 needs 100000 examples"),
+])
+def test_bad_input_exits_nonzero_with_message(argv, message, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(run, "output_dir", lambda profile: tmp_path)
+    assert run.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir()), "nothing is written when validation fails"
+
+
+def test_overrides_from_both_styles_are_merged():
+    args = run.parse_args(["smoke", "train.epochs=2", "-p", "seed=3"])
+    assert args.profile == "smoke" and args.overrides + args.extra == ["train.epochs=2", "seed=3"]
+
+
+def test_notebooks_are_numbered_in_order():
+    names = [p.name for p in run.notebooks()]
+    assert names and names == sorted(names) and names[0].startswith("01_")
+
+
+def test_run_all_sh_rejects_unknown_profile():
+    if not (ROOT / ".venv" / "bin" / "python").exists():
+        pytest.skip("run_all.sh sets up .venv first; this test runs inside ./run_all.sh test")
+    proc = subprocess.run([str(ROOT / "run_all.sh"), "nosuch"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "unknown profile 'nosuch'" in proc.stderr
