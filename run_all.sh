@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ./run_all.sh [PROFILE] [key=value | -p key=value ...]   full reproduction (default profile: cpu)
 # ./run_all.sh test                                       unit tests + nbval over the smoke notebooks
+# ./run_all.sh bench                                      benchmarks -> outputs/bench/bench.{json,md}
 # Both set up .venv (and Fashion-MNIST) first if needed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -55,6 +56,9 @@ case "${1:-cpu}" in
     # the results files the smoke notebooks wrote, with explicit tolerances.
     MTL_REQUIRE_SMOKE_RESULTS=1 "$PY" -m pytest notebooks/ tests/ --nbval --nbval-current-env \
       --nbval-sanitize-with tests/nbval_sanitize.cfg -q "$@"
+    ;;
+  bench)
+    exec "$PY" -m bench.run
     ;;
   *)
     exec "$PY" -m lib.run "$@"

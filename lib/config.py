@@ -49,6 +49,15 @@ SCHEMA: dict[str, Any] = {
         "d_grid": [int],
         "acc_factor": float,
     },
+    "multitask": {
+        "l_grid": [int],
+        "k_grid": [int],
+    },
+    "aid_vs_tasks": {
+        "experiments": [str],
+        "n_values": [int],
+        "m_train": int,
+    },
 }
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -217,5 +226,15 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"train.{key} must be positive, got {train[key]}")
     if any(d <= 0 for d in cfg["intrinsic_dim"]["d_grid"]):
         raise ConfigError("intrinsic_dim.d_grid must hold positive integers")
+    for key in ("l_grid", "k_grid"):
+        if any(v <= 0 for v in cfg["multitask"][key]):
+            raise ConfigError(f"multitask.{key} must hold positive integers")
+    sweep = cfg["aid_vs_tasks"]
+    for name in sweep["experiments"]:
+        if name not in cfg["experiments"]:
+            raise ConfigError(f"aid_vs_tasks.experiments: '{name}' is not one of this profile's experiments "
+                              f"({', '.join(cfg['experiments'])})")
+    if any(v <= 0 for v in sweep["n_values"]) or sweep["m_train"] <= 0:
+        raise ConfigError("aid_vs_tasks.n_values and aid_vs_tasks.m_train must be positive")
     if not 0 < cfg["intrinsic_dim"]["acc_factor"] <= 1:
         raise ConfigError("intrinsic_dim.acc_factor must lie in (0, 1]")

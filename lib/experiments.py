@@ -15,18 +15,21 @@ from lib.data import TaskData, load_tasks
 from lib.device import pick_device
 from lib.models import build_model
 from lib.paths import cache_dir
-from lib.subspace import FlatModel, FullSpace, Subspace, derive_seed, flat_model, make_projector
+from lib.search import SearchResult, search_aid, search_id
+from lib.subspace import (FlatModel, FullSpace, MultiTaskSubspace, Subspace, derive_seed, flat_model,
+                          make_projector)
 from lib.train import TrainSettings, train
 
 
 class Experiment:
     """Lazily built data and model for ``cfg['experiments'][name]`` plus cached trainings."""
 
-    def __init__(self, cfg: dict[str, Any], name: str):
+    def __init__(self, cfg: dict[str, Any], name: str, **exp_overrides: Any):
+        """``exp_overrides`` change n_tasks / m_train etc. of the experiment (e.g. Figure 1's n sweep)."""
         if name not in cfg["experiments"]:
             raise KeyError(f"unknown experiment '{name}'; this profile has: {', '.join(cfg['experiments'])}")
         self.cfg, self.name = cfg, name
-        self.exp = cfg["experiments"][name]
+        self.exp = {**cfg["experiments"][name], **exp_overrides}
         self.device = pick_device(cfg["device"])
 
     @cached_property
@@ -83,6 +86,28 @@ class Experiment:
         runs = [{**self.train_subspace(d, lr), "lr": lr} for lr in self.cfg["train"]["lrs"]]
         return max(runs, key=lambda r: r["mean_test_acc"])
 
+    def train_multitask(self, l: int, k: int, lr: float) -> dict[str, Any]:
+        """Multi-task training theta_j = theta_0 + Q alpha_j, Q = [P_1 v_1 ... P_k v_k] (Eqs. 2-3)."""
+        grids = self.cfg["multitask"]
+        if l not in grids["l_grid"] or k not in grids["k_grid"]:
+            raise ValueError(f"(l, k) = ({l}, {k}) is outside the profile's grids: l in {grids['l_grid']}, "
+                             f"k in {grids['k_grid']}")
+        if k > self.exp["n_tasks"]:
+            raise ValueError(f"k = {k} basis elements for n_tasks = {self.exp['n_tasks']} tasks: "
+                             "k > n gives every task its own direction and more; choose k <= n")
+
+        def compute() -> dict[str, Any]:
+            projector = make_projector(self.model.D, k * l, self.projector_seed("multi", k * l), self.device)
+            param = MultiTaskSubspace(self.model.theta0, projector, self.data.n_tasks, l, k)
+            return train(self.model, param, self.data, self.settings(lr, f"multi-{l}-{k}"),
+                         f"{self.name} l={l} k={k}")
+        return self._cached({"kind": "multitask", "l": l, "k": k, "lr": lr}, compute)
+
+    def best_multitask(self, l: int, k: int) -> dict[str, Any]:
+        """The best of the profile's learning rates at (l, k) (by mean test accuracy)."""
+        runs = [{**self.train_multitask(l, k, lr), "lr": lr} for lr in self.cfg["train"]["lrs"]]
+        return max(runs, key=lambda r: r["mean_test_acc"])
+
     def target_accuracy(self) -> float:
         """acc_90: the experiment's fixed target, else acc_factor x the full model's mean test accuracy."""
         if self.exp["target_acc"] is not None:
@@ -114,4 +139,74 @@ def id_sweep(cfg: dict[str, Any], name: str) -> dict[str, Any]:
         "lr": [r["lr"] for r in runs],
         "id90": reached[0] if reached else None,
         "best_acc": max(r["mean_test_acc"] for r in runs),
+    }
+
+
+def _search_summary(result: SearchResult, n_lrs: int) -> dict[str, Any]:
+    return {
+        "reached": result.reached,
+        "best": list(result.best) if result.best else None,
+        "value": result.best_value,
+        "acc": result.best_acc,
+        "evaluated": [[*point, acc] for point, acc in sorted(result.evaluated.items())],
+        "n_points": result.n_evaluated,
+        "n_trainings": result.n_evaluated * n_lrs,
+        "message": result.message(),
+    }
+
+
+def aid_search(cfg: dict[str, Any], name: str, target: float | None = None, with_id: bool = True,
+               **exp_overrides: Any) -> dict[str, Any]:
+    """Notebook 02/03: ID_90 and AID_90 of one experiment by structured search (see lib.search).
+
+    ``target`` defaults to the experiment's acc_90; pass one to compare settings at a common target.
+    ``exp_overrides`` change the experiment (e.g. ``n_tasks`` for Figure 1).
+    """
+    exp = Experiment(cfg, name, **exp_overrides)
+    n = exp.exp["n_tasks"]
+    target = exp.target_accuracy() if target is None else target
+    lrs = cfg["train"]["lrs"]
+    id_res = (search_id(lambda d: exp.best_subspace(d)["mean_test_acc"], cfg["intrinsic_dim"]["d_grid"], target)
+              if with_id else None)
+    aid_res = search_aid(lambda l, k: exp.best_multitask(l, k)["mean_test_acc"],
+                         cfg["multitask"]["l_grid"], cfg["multitask"]["k_grid"], n, target)
+    winner = None
+    if aid_res.reached:
+        l, k = aid_res.best
+        winner = {"l": l, "k": k, "lr": exp.best_multitask(l, k)["lr"]}
+    k_grid = [k for k in cfg["multitask"]["k_grid"] if k <= n]
+    id90 = id_res.best_value if id_res is not None else None
+    return {
+        "experiment": name, "benchmark": exp.exp["benchmark"], "model": exp.exp["model"],
+        "n_tasks": n, "m_train": exp.exp["m_train"], "D": exp.model.D, "target_acc": target,
+        "id": _search_summary(id_res, len(lrs)) if id_res is not None else None,
+        "aid": _search_summary(aid_res, len(lrs)),
+        "winner": winner,
+        "exhaustive_points": len(cfg["multitask"]["l_grid"]) * len(k_grid),
+        "exhaustive_trainings": len(cfg["multitask"]["l_grid"]) * len(k_grid) * len(lrs),
+        "aid_below_id": bool(aid_res.reached and id90 is not None and aid_res.best_value < id90),
+    }
+
+
+def aid_vs_tasks(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    """Notebook 03 (Figure 1): AID_90 as the number of tasks n grows, at one common target.
+
+    The target is acc_90 of the largest n (the experiment's fixed target_acc if set); ID_90 at that
+    target is measured once, at the largest n (single-task learning does not depend on n), and gives
+    the two extremes of Section 3: identical tasks ID/n + 1, unrelated tasks ID + n.
+    """
+    sweep = cfg["aid_vs_tasks"]
+    ns = sorted(sweep["n_values"])
+    largest = Experiment(cfg, name, n_tasks=ns[-1], m_train=sweep["m_train"])
+    target = largest.target_accuracy()
+    points = [aid_search(cfg, name, target=target, with_id=(n == ns[-1]), n_tasks=n, m_train=sweep["m_train"])
+              for n in ns]
+    id_summary = points[-1]["id"]
+    return {
+        "experiment": name, "m_train": sweep["m_train"], "target_acc": target, "n_values": ns,
+        "aid90": [p["aid"]["value"] for p in points],
+        "lk": [p["aid"]["best"] for p in points],
+        "id90": id_summary["value"],
+        "n_trainings": sum(p["aid"]["n_trainings"] for p in points) + id_summary["n_trainings"],
+        "points": points,
     }

@@ -37,3 +37,52 @@ def id_curves(sweeps: dict[str, dict[str, Any]]) -> plt.Figure:
     axes[0][0].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def aid_planes(searches: dict[str, dict[str, Any]]) -> plt.Figure:
+    """The (l, k) plane of each experiment: every point the search trained, coloured by accuracy,
+    the AID_90 iso-curve l*k/n + k = AID_90 and the winner."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(searches), figsize=(5.5 * len(searches), 4.2), squeeze=False)
+    for ax, (name, s) in zip(axes[0], searches.items()):
+        pts = s["aid"]["evaluated"]
+        ls, ks, accs = [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]
+        sc = ax.scatter(ls, ks, c=accs, cmap="viridis", s=70, edgecolors=["k" if a >= s["target_acc"] else "none"
+                                                                          for a in accs])
+        fig.colorbar(sc, ax=ax, label="mean test accuracy (black edge: reaches acc$_{90}$)")
+        if s["aid"]["reached"]:
+            n, value = s["n_tasks"], s["aid"]["value"]
+            grid = sorted({*ls, min(ls) / 1.5, max(ls) * 1.5})
+            ax.plot(grid, [value / (l / n + 1) for l in grid], "C3--", label=f"AID = {value:.1f}")
+            ax.scatter(*s["aid"]["best"], marker="*", s=300, color="C3", zorder=3, label="AID$_{90}$ winner")
+            ax.legend(loc="upper right", fontsize=8)
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(set(ls)), [str(l) for l in sorted(set(ls))])
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xlabel("l (dimension of each basis subspace)")
+        ax.set_ylabel("k (number of basis elements)")
+        ax.set_title(f"{name}: {s['aid']['n_points']} of {s['exhaustive_points']} grid points trained")
+    fig.tight_layout()
+    return fig
+
+
+def aid_vs_tasks(curves: dict[str, dict[str, Any]]) -> plt.Figure:
+    """Figure 1: AID_90 against the number of tasks, with ID_90 and Section 3's two extremes."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.8), squeeze=False)
+    for ax, (name, c) in zip(axes[0], curves.items()):
+        ns = c["n_values"]
+        reached = [(n, a) for n, a in zip(ns, c["aid90"]) if a is not None]
+        if reached:
+            ax.plot(*zip(*reached), "o-", color="C0", label="AID$_{90}$ (multi-task)")
+        if c["id90"] is not None:
+            ax.axhline(c["id90"], color="k", lw=1, label="ID$_{90}$ (single task)")
+            ax.plot(ns, [c["id90"] / n + 1 for n in ns], ":", color="C2", label="identical tasks: ID/n + 1")
+            ax.plot(ns, [c["id90"] + n for n in ns], ":", color="C3", label="unrelated tasks: ID + n")
+        ax.set_yscale("log")
+        ax.set_xlabel("number of tasks n")
+        ax.set_ylabel("parameters per task")
+        ax.set_title(f"{name} (m={c['m_train']}, target {c['target_acc']:.2f})")
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

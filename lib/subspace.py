@@ -30,6 +30,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from lib import grouped
+
 
 def derive_seed(seed: int, *tags: object) -> int:
     """A 63-bit seed derived from a master seed and tags, so each random object has its own stream."""
@@ -81,6 +83,7 @@ class FlatModel:
     names: tuple[str, ...]
     shapes: tuple[torch.Size, ...]
     theta0: torch.Tensor  # (D,) the initialisation
+    grouped: bool = False  # run all tasks through lib.grouped instead of vmap
 
     @property
     def D(self) -> int:
@@ -99,8 +102,23 @@ class FlatModel:
         return functional_call(self.module, self.unflatten(theta), (x,))
 
     def forward_tasks(self, thetas: torch.Tensor, xs: torch.Tensor) -> torch.Tensor:
-        """All tasks in one call: ``thetas`` (n, D), ``xs`` (n, B, ...) -> logits (n, B, C)."""
+        """All tasks in one call: ``thetas`` (n, D), ``xs`` (n, B, ...) -> logits (n, B, C).
+
+        Plain Sequential models run through grouped convolutions (``lib.grouped``),
+        anything else through ``vmap(functional_call)``.
+        """
+        if self.grouped:
+            return grouped.forward_tasks(self.module, self.unflatten_tasks(thetas), xs)
         return vmap(self.forward)(thetas, xs)
+
+    def unflatten_tasks(self, thetas: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-parameter views with a leading task dimension: name -> (n, *shape)."""
+        out, offset = {}, 0
+        for name, shape in zip(self.names, self.shapes):
+            size = math.prod(shape)
+            out[name] = thetas[:, offset: offset + size].reshape(thetas.shape[0], *shape)
+            offset += size
+        return out
 
 
 def flat_model(module: nn.Module, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> FlatModel:
@@ -108,7 +126,8 @@ def flat_model(module: nn.Module, device: torch.device | str = "cpu", dtype: tor
     module = module.to(device=device, dtype=dtype)
     params = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
     theta0 = torch.cat([p.detach().reshape(-1) for _, p in params]).clone()
-    return FlatModel(module, tuple(n for n, _ in params), tuple(p.shape for _, p in params), theta0)
+    return FlatModel(module, tuple(n for n, _ in params), tuple(p.shape for _, p in params), theta0,
+                     grouped.supports(module))
 
 
 class Parametrisation(Protocol):

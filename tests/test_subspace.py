@@ -91,3 +91,28 @@ def test_subspace_and_full_start_at_theta0():
     for param in (sub, full, mt):
         thetas = param.thetas(param.init_params(0))
         torch.testing.assert_close(thetas, fm.theta0.expand(3, -1))
+
+
+@pytest.mark.parametrize("name,shape,classes", [("mnist_convnet", (1, 28, 28), 10), ("cifar_convnet", (3, 32, 32), 10),
+                                                ("mlp", (10,), 2)])
+def test_grouped_executor_equals_per_task_forward(name, shape, classes):
+    fm = flat_model(build_model(name, shape, classes, seed=0), dtype=torch.float64)
+    assert fm.grouped, "Table 6 Sequential models use the grouped executor"
+    thetas = fm.theta0 + 0.05 * torch.randn(3, fm.D, dtype=torch.float64, requires_grad=True)
+    xs = torch.randn(3, 4, *shape, dtype=torch.float64)
+    grouped_out = fm.forward_tasks(thetas, xs)
+    looped = torch.stack([fm.forward(thetas[j], xs[j]) for j in range(3)])
+    torch.testing.assert_close(grouped_out, looped)
+    g = torch.randn_like(looped)
+    (ga,) = torch.autograd.grad((grouped_out * g).sum(), thetas)
+    (gb,) = torch.autograd.grad((looped * g).sum(), thetas)
+    torch.testing.assert_close(ga, gb)
+
+
+def test_vmap_fallback_for_other_modules():
+    module = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.LayerNorm(5), torch.nn.Linear(5, 2))
+    fm = flat_model(module, dtype=torch.float64)
+    assert not fm.grouped
+    thetas = fm.theta0 + 0.1 * torch.randn(2, fm.D, dtype=torch.float64)
+    xs = torch.randn(2, 3, 4, dtype=torch.float64)
+    torch.testing.assert_close(fm.forward_tasks(thetas, xs), torch.stack([fm.forward(thetas[j], xs[j]) for j in range(2)]))
