@@ -53,6 +53,20 @@ SCHEMA: dict[str, Any] = {
         "l_grid": [int],
         "k_grid": [int],
     },
+    "compression": {
+        "delta": float,
+        "epochs": int,
+        "lr": float,
+        "optimizer": str,
+        "single_r_grid": [int],
+        "r_g_grid": [int],
+        "r_l_grid": [int],
+    },
+    "transfer": {
+        "experiments": [str],
+        "n_tasks": int,
+        "kprime_grid": [int],
+    },
     "aid_vs_tasks": {
         "experiments": [str],
         "n_values": [int],
@@ -236,5 +250,19 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
                               f"({', '.join(cfg['experiments'])})")
     if any(v <= 0 for v in sweep["n_values"]) or sweep["m_train"] <= 0:
         raise ConfigError("aid_vs_tasks.n_values and aid_vs_tasks.m_train must be positive")
+    comp = cfg["compression"]
+    if not 0 < comp["delta"] < 1:
+        raise ConfigError(f"compression.delta must lie in (0, 1), got {comp['delta']}")
+    if comp["optimizer"] not in ("adam", "sgd"):
+        raise ConfigError(f"compression.optimizer must be adam or sgd, got '{comp['optimizer']}'")
+    for key in ("single_r_grid", "r_g_grid", "r_l_grid"):
+        if any(v < 1 for v in comp[key]):
+            raise ConfigError(f"compression.{key} must hold codebook sizes >= 1")
+    for name in cfg["transfer"]["experiments"]:
+        if name not in cfg["experiments"]:
+            raise ConfigError(f"transfer.experiments: '{name}' is not one of this profile's experiments "
+                              f"({', '.join(cfg['experiments'])})")
+    if cfg["transfer"]["n_tasks"] <= 0 or any(v < 0 for v in cfg["transfer"]["kprime_grid"]):
+        raise ConfigError("transfer.n_tasks must be positive and transfer.kprime_grid non-negative")
     if not 0 < cfg["intrinsic_dim"]["acc_factor"] <= 1:
         raise ConfigError("intrinsic_dim.acc_factor must lie in (0, 1]")

@@ -23,7 +23,11 @@ Task constructions (all seeded from the profile seed and the benchmark name):
 Training subsets of different tasks are disjoint (they are drawn without
 replacement from one pool). Each task's test set is an independent random draw
 from the benchmark's test split, transformed like the task (test sets may share
-underlying images across tasks; bounds never use test data).
+underlying images across tasks; bounds never use test data). Task j depends only
+on (seed, j) -- its block of the pool and its own random stream -- so the first
+n tasks are the same whatever n is (Figure 1's sweep is nested, and tasks
+n, n+1, ... are held-out tasks for transfer). Inputs are standardised with the
+statistics of the whole training split, for the same reason.
 """
 from __future__ import annotations
 
@@ -203,11 +207,9 @@ def _check_size(name: str, what: str, need: int, have: int, hint: str) -> None:
         raise TaskSizeError(f"{name}: {what} needs {need} examples but the benchmark has {have}; {hint}")
 
 
-def _standardise(train: np.ndarray, test: np.ndarray, axis: tuple[int, ...] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Scale by the training pool's mean and std (scalar for images, per feature for tables)."""
-    mean = train.mean(axis=axis, keepdims=axis is not None)
-    std = train.std(axis=axis, keepdims=axis is not None) + 1e-8
-    return (train - mean) / std, (test - mean) / std
+def task_rng(seed: int, task: int) -> np.random.Generator:
+    """Task j's own random stream: a task is the same whichever n it is drawn among."""
+    return np.random.default_rng([seed, task])
 
 
 def _image_tasks(
@@ -219,14 +221,14 @@ def _image_tasks(
     xt, yt = tests
     _check_size(name, f"n_tasks x m_train = {n} x {m}", n * m, len(x), "lower n_tasks or m_train")
     _check_size(name, f"m_test = {m_test}", m_test, len(xt), "lower m_test")
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))[: n * m].reshape(n, m)
-    test_idx = np.stack([rng.choice(len(xt), m_test, replace=False) for _ in range(n)])
+    order = np.random.default_rng(seed).permutation(len(x))[: n * m].reshape(n, m)
+    rngs = [task_rng(seed, j) for j in range(n)]
+    test_idx = np.stack([rng.choice(len(xt), m_test, replace=False) for rng in rngs])
     xtr = x[order].astype(np.float32) / 255.0
     xte = xt[test_idx].astype(np.float32) / 255.0
     ytr, yte = y[order].astype(np.int64), yt[test_idx].astype(np.int64)
     num_classes = int(y.max()) + 1
-    for j in range(n):
+    for j, rng in enumerate(rngs):
         if mode == "sp":
             flat_tr, flat_te = xtr[j].reshape(m, -1), xte[j].reshape(m_test, -1)
             pos = rng.choice(flat_tr.shape[1], SP_PIXELS, replace=False)
@@ -235,7 +237,8 @@ def _image_tasks(
         else:
             perm = rng.permutation(num_classes)
             ytr[j], yte[j] = perm[ytr[j]], perm[yte[j]]
-    xtr, xte = _standardise(xtr, xte, None)
+    mean, std = float(x.mean()) / 255.0, float(x.std()) / 255.0
+    xtr, xte = (xtr - mean) / std, (xte - mean) / std
     xtr, xte = xtr[:, :, None], xte[:, :, None]  # add the channel dim
     return TaskData(name, torch.from_numpy(xtr), torch.from_numpy(ytr), torch.from_numpy(xte),
                     torch.from_numpy(yte), num_classes)
@@ -250,11 +253,12 @@ def _split_label_tasks(
     xt, yt = test
     num_classes = int(y.max()) + 1
     _check_size(name, f"n_tasks x m_train = {n} x {m}", n * m, len(x), "lower n_tasks or m_train")
-    rng = np.random.default_rng(seed)
-    pools = {c: list(rng.permutation(np.flatnonzero(y == c))) for c in range(num_classes)}
+    pool_rng = np.random.default_rng(seed)
+    pools = {c: list(pool_rng.permutation(np.flatnonzero(y == c))) for c in range(num_classes)}
     test_pools = {c: np.flatnonzero(yt == c) for c in range(num_classes)}
     tr_idx, te_idx = [], []
     for j in range(n):
+        rng = task_rng(seed, j)
         labels = rng.choice(num_classes, labels_per_task, replace=False)
         per_label = np.full(labels_per_task, m // labels_per_task)
         per_label[: m % labels_per_task] += 1
@@ -271,7 +275,9 @@ def _split_label_tasks(
         _check_size(name, f"m_test = {m_test} for labels {labels.tolist()}", m_test, len(pool), "lower m_test")
         te_idx.append(rng.choice(pool, m_test, replace=False))
     tr_idx, te_idx = np.stack(tr_idx), np.stack(te_idx)
-    xtr, xte = _standardise(x[tr_idx].astype(np.float32) / 255.0, xt[te_idx].astype(np.float32) / 255.0, None)
+    mean, std = float(x.mean()) / 255.0, float(x.std()) / 255.0
+    xtr = (x[tr_idx].astype(np.float32) / 255.0 - mean) / std
+    xte = (xt[te_idx].astype(np.float32) / 255.0 - mean) / std
     return TaskData(name, torch.from_numpy(xtr), torch.from_numpy(y[tr_idx]), torch.from_numpy(xte),
                     torch.from_numpy(yt[te_idx]), num_classes)
 
@@ -283,18 +289,20 @@ def _group_tasks(
     """Tabular tasks given by groups (regions, products): n groups, m train + m_test test each."""
     if n > len(groups):
         raise TaskSizeError(f"{name}: n_tasks = {n} but only {len(groups)} groups exist; lower n_tasks")
-    rng = np.random.default_rng(seed)
-    chosen = rng.permutation(len(groups))[:n]
+    chosen = np.random.default_rng(seed).permutation(len(groups))[:n]
     xs, ys = [], []
-    for g in chosen:
+    for j, g in enumerate(chosen):
         gx, gy = groups[g]
+        rng = task_rng(seed, j)
         _check_size(name, f"m_train + m_test = {m + m_test} in group {group_names[g]}", m + m_test, len(gx),
                     "lower m_train or m_test")
         idx = rng.permutation(len(gx))[: m + m_test]
         xs.append(gx[idx].astype(np.float32))
         ys.append(gy[idx].astype(np.int64))
     x, y = np.stack(xs), np.stack(ys)
-    xtr, xte = _standardise(x[:, :m], x[:, m:], (0, 1))
+    everything = np.concatenate([g[0] for g in groups]).astype(np.float64)
+    mean, std = everything.mean(0), everything.std(0) + 1e-8
+    xtr, xte = ((x[:, :m] - mean) / std).astype(np.float32), ((x[:, m:] - mean) / std).astype(np.float32)
     num_classes = int(max(int(g[1].max()) for g in groups)) + 1
     return TaskData(name, torch.from_numpy(xtr), torch.from_numpy(y[:, :m]), torch.from_numpy(xte),
                     torch.from_numpy(y[:, m:]), num_classes)

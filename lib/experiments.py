@@ -24,17 +24,22 @@ from lib.train import TrainSettings, train
 class Experiment:
     """Lazily built data and model for ``cfg['experiments'][name]`` plus cached trainings."""
 
-    def __init__(self, cfg: dict[str, Any], name: str, **exp_overrides: Any):
-        """``exp_overrides`` change n_tasks / m_train etc. of the experiment (e.g. Figure 1's n sweep)."""
+    def __init__(self, cfg: dict[str, Any], name: str, first_task: int = 0, **exp_overrides: Any):
+        """``exp_overrides`` change n_tasks / m_train etc. of the experiment (e.g. Figure 1's n sweep);
+        ``first_task`` > 0 selects tasks first_task .. first_task + n_tasks - 1 of the benchmark
+        (held-out tasks for transfer: never seen by an experiment with n_tasks <= first_task)."""
         if name not in cfg["experiments"]:
             raise KeyError(f"unknown experiment '{name}'; this profile has: {', '.join(cfg['experiments'])}")
-        self.cfg, self.name = cfg, name
+        self.cfg, self.name, self.first_task = cfg, name, first_task
         self.exp = {**cfg["experiments"][name], **exp_overrides}
         self.device = pick_device(cfg["device"])
 
     @cached_property
     def data(self) -> TaskData:
-        return load_tasks(self.exp, self.cfg)
+        if self.first_task == 0:
+            return load_tasks(self.exp, self.cfg)
+        stop = self.first_task + self.exp["n_tasks"]
+        return load_tasks({**self.exp, "n_tasks": stop}, self.cfg).subset(slice(self.first_task, stop))
 
     @cached_property
     def model(self) -> FlatModel:
@@ -48,8 +53,10 @@ class Experiment:
     def base_spec(self) -> dict[str, Any]:
         """Everything about the experiment that any training result depends on."""
         train_cfg = {k: v for k, v in self.cfg["train"].items() if k not in ("lrs", "lr_full", "eval_batch_size")}
-        return {"seed": self.cfg["seed"], "experiment": {k: self.exp[k] for k in
-                ("benchmark", "model", "n_tasks", "m_train", "m_test")}, "train": train_cfg}
+        exp = {k: self.exp[k] for k in ("benchmark", "model", "n_tasks", "m_train", "m_test")}
+        if self.first_task:
+            exp["first_task"] = self.first_task
+        return {"seed": self.cfg["seed"], "experiment": exp, "train": train_cfg}
 
     def settings(self, lr: float, tag: str) -> TrainSettings:
         t = self.cfg["train"]

@@ -86,3 +86,110 @@ def aid_vs_tasks(curves: dict[str, dict[str, Any]]) -> plt.Figure:
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def quantisation_curves(studies: dict[str, dict[str, Any]]) -> plt.Figure:
+    """Training accuracy vs codebook size, before (k-means only) and after quantisation-aware
+    fine-tuning: single task (r), multi-task stage 1 (r_g, shared V) and stage 2 (r_l, alphas)."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(len(studies), 3, figsize=(14, 3.6 * len(studies)), squeeze=False)
+    for row, (name, s) in zip(axes, studies.items()):
+        single, mtl = s["single"], s["mtl"]
+        chosen = mtl["chosen"]
+        stage1 = {run["r_g"]: run["stage1"] for run in mtl["runs"]}
+        stage2 = [run for run in mtl["runs"] if run["r_g"] == chosen["r_g"]]
+        panels = [
+            ("single task: r", [r["r"] for r in single["runs"]], [r["before_train_acc"] for r in single["runs"]],
+             [r["train_acc"] for r in single["runs"]], s["unquantised"]["single"]["mean_train_acc"],
+             single["chosen"]["r"]),
+            ("multi-task stage 1 (shared V): r_g", sorted(stage1), [stage1[r]["before_train_acc"] for r in sorted(stage1)],
+             [stage1[r]["after_train_acc"] for r in sorted(stage1)], s["unquantised"]["mtl"]["mean_train_acc"],
+             chosen["r_g"]),
+            ("multi-task stage 2 (alphas): r_l", [r["r_l"] for r in stage2], [r["before_train_acc"] for r in stage2],
+             [r["train_acc"] for r in stage2], s["unquantised"]["mtl"]["mean_train_acc"], chosen["r_l"]),
+        ]
+        for ax, (title, xs, before, after, ref, pick) in zip(row, panels):
+            ax.plot(xs, before, "o--", label="k-means only")
+            ax.plot(xs, after, "o-", label="after fine-tuning (decoded model)")
+            ax.axhline(ref, color="k", lw=1, label="unquantised")
+            ax.axvline(pick, color="C3", ls=":", label="chosen (smallest bound)")
+            ax.set_xscale("log")
+            ax.set_xticks(xs, [str(x) for x in xs])
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            ax.set_title(f"{name}: {title}", fontsize=10)
+            ax.set_xlabel("codebook size")
+            ax.set_ylabel("mean training accuracy")
+        row[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def code_breakdown(studies: dict[str, dict[str, Any]]) -> plt.Figure:
+    """Stacked bars: bits of all n tasks' models by code component, single-task vs multi-task."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 4), squeeze=False)
+    for ax, (name, s) in zip(axes[0], studies.items()):
+        n = s["n"]
+        single = {f"single {k}": v * n for k, v in s["single"]["chosen"]["breakdown"].items()}
+        mtl = s["mtl"]["chosen"]["breakdown"]
+        bars = {"single task\n(n codes)": single, "multi-task\n(meta + joint)": mtl}
+        keys = list(dict.fromkeys([*single, *mtl]))
+        bottoms = [0.0, 0.0]
+        for i, key in enumerate(keys):
+            vals = [bars[b].get(key, 0.0) for b in bars]
+            if sum(vals) == 0:
+                continue
+            ax.bar(list(bars), vals, bottom=bottoms, label=key, color=sns.color_palette("tab20")[i % 20])
+            bottoms = [b + v for b, v in zip(bottoms, vals)]
+        ax.set_ylabel(f"bits for all {n} tasks")
+        ax.set_title(name)
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def bound_anatomy(anatomies: dict[str, dict[str, Any]]) -> plt.Figure:
+    """Per experiment: bounds of three codes (Thm 2 / Thm 3 / Pinsker), and the chosen code's
+    bound as m and as n grow."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(len(anatomies), 3, figsize=(15, 3.8 * len(anatomies)), squeeze=False)
+    for row, (name, a) in zip(axes, anatomies.items()):
+        codes = a["codes"]
+        labels = list(codes)
+        x = range(len(labels))
+        for i, (key, off) in enumerate((("thm2", -0.25), ("thm3", 0.0), ("pinsker", 0.25))):
+            row[0].bar([xi + off for xi in x], [min(codes[c][key], 1.5) for c in labels], width=0.25, label=key)
+        row[0].axhline(1.0, color="k", lw=1)
+        row[0].set_xticks(list(x), [c.replace(" ", "\n", 1) for c in labels], fontsize=8)
+        row[0].set_ylabel("bound on test error (clipped at 1.5)")
+        row[0].set_title(f"{name}: three codes")
+        row[0].legend(fontsize=8)
+        for ax, key, xlabel in ((row[1], "vs_m", "m (examples per task)"), (row[2], "vs_n", "n (tasks)")):
+            curve = a[key]
+            xs = curve["m" if key == "vs_m" else "n"]
+            ax.plot(xs, curve["thm2"], "o-", label="Thm 2")
+            ax.plot(xs, curve["thm3"], "o-", label="Thm 3")
+            ax.axhline(1.0, color="k", lw=1)
+            ax.set_xscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_title(f"{name}: chosen code, {xlabel.split(' ')[0]} varied")
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def transfer_bounds(studies: dict[str, dict[str, Any]]) -> plt.Figure:
+    """The bound of every held-out task, learned from scratch vs on top of the multi-task basis."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 3.8), squeeze=False)
+    for ax, (name, s) in zip(axes[0], studies.items()):
+        tasks = range(s["first_heldout_task"], s["first_heldout_task"] + s["n_heldout"])
+        ax.plot(tasks, s["no_transfer"]["bounds"], "o", label="no transfer")
+        ax.plot(tasks, s["transfer"]["bounds"], "s", label="MTL + transfer")
+        ax.axhline(1.0, color="k", lw=1)
+        ax.set_xlabel("held-out task")
+        ax.set_ylabel("bound on test error")
+        ax.set_title(name)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -5,7 +5,8 @@ an hour), then executes every notebook in ``notebooks/`` in order with papermill
 writing executed copies to ``outputs/<profile>/``. A failing notebook stops the
 run: its name and the failing cell's error are printed, its partial copy is
 renamed ``*.failed.ipynb`` and ``outputs/<profile>/run_status.json`` says
-``failed`` -- nothing half-written is presented as complete.
+``failed`` -- nothing half-written is presented as complete. A complete run ends
+by writing ``outputs/<profile>/REPORT.md`` from the notebooks' results files.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 from lib import config
 from lib.data import DataNotFoundError, TaskSizeError, preflight
 from lib.paths import notebooks_dir, output_dir
+from lib.report import write_report
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -37,8 +39,9 @@ def notebooks(only: str | None = None) -> list[Path]:
 def check(profile: str, overrides: list[str]) -> dict:
     """Load and validate the profile, then check each experiment's data is there and large enough."""
     cfg = config.load(profile, overrides)
-    for exp in cfg["experiments"].values():
-        preflight(exp, cfg)
+    for name, exp in cfg["experiments"].items():
+        held_out = cfg["transfer"]["n_tasks"] if name in cfg["transfer"]["experiments"] else 0
+        preflight({**exp, "n_tasks": exp["n_tasks"] + held_out}, cfg)
     return cfg
 
 
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     status.update(status="complete", seconds=round(time.time() - start, 1))
     status_path.write_text(json.dumps(status, indent=2))
     print(f"[{time.time() - start:7.1f}s] done: {len(done)} notebooks in {out}", flush=True)
+    if args.only is None:
+        print(f"report: {write_report(args.profile)}", flush=True)
     return 0
 
 

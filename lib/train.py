@@ -35,6 +35,7 @@ class TrainSettings:
     eval_batch_size: int
     seed: int
     progress: bool = False
+    optimizer: str = "adam"  # "adam" or "sgd" (the paper's quantisation-aware fine-tuning)
 
 
 def _per_task_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -70,7 +71,10 @@ def train(fm: FlatModel, param: Parametrisation, data: TaskData, settings: Train
     """
     device = fm.theta0.device
     params = {k: v.detach().clone().requires_grad_(True) for k, v in param.init_params(settings.seed).items()}
-    opt = torch.optim.Adam(params.values(), lr=settings.lr, weight_decay=settings.weight_decay)
+    optimizers = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+    if settings.optimizer not in optimizers:
+        raise ValueError(f"optimizer must be one of {', '.join(optimizers)}, got '{settings.optimizer}'")
+    opt = optimizers[settings.optimizer](params.values(), lr=settings.lr, weight_decay=settings.weight_decay)
     x_train = data.x_train.to(device, fm.theta0.dtype)
     y_train = data.y_train.to(device)
     n, m = y_train.shape

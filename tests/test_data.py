@@ -159,3 +159,11 @@ def test_folktables_from_local_acs_csv(tmp_path):
 def test_every_benchmark_has_a_known_default_model():
     from lib.models import MODELS
     assert all(b.default_model in MODELS for b in BENCHMARKS.values())
+
+
+def test_tasks_do_not_depend_on_how_many_are_drawn(idx_data_dir):
+    cfg, exp = _cfg(idx_data_dir, benchmark="fashion_sp", n_tasks=2)
+    few = load_tasks(exp, cfg)
+    many = load_tasks({**exp, "n_tasks": 5}, cfg)
+    assert torch.equal(few.x_train, many.x_train[:2]) and torch.equal(few.y_test, many.y_test[:2])
+    assert torch.equal(few.x_test, many.x_test[:2])
