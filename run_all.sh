@@ -16,9 +16,9 @@ setup_env() {
   if [ ! -x "$PY" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "== setting up $VENV (first run takes a few minutes)"
     python3 -m venv "$VENV"
-    "$PY" -m pip install --quiet --upgrade pip
-    "$PY" -m pip install --quiet -r requirements.txt
-    "$PY" -m pip install --quiet --no-deps -e .
+    # (the filter drops pip's notes about package-index locations this machine does not have)
+    "$PY" -m pip install --quiet -r requirements.txt 2> >(grep -v "neither a file nor a directory" >&2)
+    "$PY" -m pip install --quiet --no-deps -e . 2> >(grep -v "neither a file nor a directory" >&2)
     echo "$want" > "$stamp"
   fi
   export PATH="$PWD/$VENV/bin:$PATH"

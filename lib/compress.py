@@ -12,7 +12,7 @@ The decoded model gives the empirical risk of Theorems 2 and 3.
 
 Codebook sizes are chosen on training data only (the bound itself: training
 risk and code length) from the profile's grids, and the choice is paid for in
-the header. Every stage is cached like the trainings (``Experiment._cached``).
+the header. Every stage is cached like the trainings (``Experiment.cached_result``).
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def compress_single(exp: Experiment, d: int, lr: float, r: int) -> dict[str, Any
                 "before_test_acc": before["mean_test_acc"], "train_acc": after["mean_train_acc"],
                 "test_acc": after["mean_test_acc"], "risks": risks, "bits": bits, "bounds": per_task,
                 "bound": sum(per_task) / n, "mean_bits": sum(bits) / n, "breakdown": _mean_breakdown(breakdown)}
-    return exp._cached({"kind": "compress-single", "d": d, "lr": lr, "r": r, "qat": exp.cfg["compression"]},
+    return exp.cached_result({"kind": "compress-single", "d": d, "lr": lr, "r": r, "qat": exp.cfg["compression"]},
                        compute)
 
 
@@ -145,7 +145,7 @@ def mtl_stage1(exp: Experiment, l: int, k: int, lr: float, r_g: int) -> dict[str
                 "alpha": tuned["params"]["alpha"].cpu(), "before_train_acc": before["mean_train_acc"],
                 "before_test_acc": before["mean_test_acc"], "after_train_acc": tuned["mean_train_acc"],
                 "after_test_acc": tuned["mean_test_acc"]}
-    return exp._cached({"kind": "compress-mtl-V", "l": l, "k": k, "lr": lr, "r_g": r_g,
+    return exp.cached_result({"kind": "compress-mtl-V", "l": l, "k": k, "lr": lr, "r_g": r_g,
                         "qat": exp.cfg["compression"]}, compute)
 
 
@@ -195,7 +195,7 @@ def compress_multitask(exp: Experiment, l: int, k: int, lr: float, r_g: int, r_l
                     "before_train_acc", "before_test_acc", "after_train_acc", "after_test_acc")},
                 "meta_bytes": meta.data, "task_bytes": tasks.data,
                 "V_values": s1["V"], "alpha_values": hard["values"].reshape(n, k)}
-    return exp._cached({"kind": "compress-mtl2", "l": l, "k": k, "lr": lr, "r_g": r_g, "r_l": r_l,
+    return exp.cached_result({"kind": "compress-mtl", "l": l, "k": k, "lr": lr, "r_g": r_g, "r_l": r_l,
                         "qat": exp.cfg["compression"]}, compute)
 
 

@@ -26,22 +26,22 @@ def output_dir(profile: str) -> Path:
     return path
 
 
-def cache_dir(profile: str) -> Path:
-    path = output_dir(profile) / "cache"
+def _subdir(profile: str, name: str) -> Path:
+    path = output_dir(profile) / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def cache_dir(profile: str) -> Path:
+    return _subdir(profile, "cache")
 
 
 def figures_dir(profile: str) -> Path:
-    path = output_dir(profile) / "figures"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _subdir(profile, "figures")
 
 
 def results_dir(profile: str) -> Path:
-    path = output_dir(profile) / "results"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _subdir(profile, "results")
 
 
 def resolve_data_dir(data_dir: str) -> Path:

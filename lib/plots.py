@@ -16,6 +16,14 @@ def save(fig: plt.Figure, profile: str, name: str) -> Path:
     return path
 
 
+def _log_ticks(ax: plt.Axes, xs: list) -> None:
+    """Log-scaled x axis labelled at the grid values only."""
+    ticks = sorted(set(xs))
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [str(x) for x in ticks])
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
+
+
 def id_curves(sweeps: dict[str, dict[str, Any]]) -> plt.Figure:
     """Test accuracy vs subspace dimension d (log scale), one panel per experiment, with the
     full-model accuracy, the acc_90 target and ID_90 marked."""
@@ -56,9 +64,7 @@ def aid_planes(searches: dict[str, dict[str, Any]]) -> plt.Figure:
             ax.plot(grid, [value / (l / n + 1) for l in grid], "C3--", label=f"AID = {value:.1f}")
             ax.scatter(*s["aid"]["best"], marker="*", s=300, color="C3", zorder=3, label="AID$_{90}$ winner")
             ax.legend(loc="upper right", fontsize=8)
-        ax.set_xscale("log")
-        ax.set_xticks(sorted(set(ls)), [str(l) for l in sorted(set(ls))])
-        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        _log_ticks(ax, ls)
         ax.set_xlabel("l (dimension of each basis subspace)")
         ax.set_ylabel("k (number of basis elements)")
         ax.set_title(f"{name}: {s['aid']['n_points']} of {s['exhaustive_points']} grid points trained")
@@ -113,9 +119,7 @@ def quantisation_curves(studies: dict[str, dict[str, Any]]) -> plt.Figure:
             ax.plot(xs, after, "o-", label="after fine-tuning (decoded model)")
             ax.axhline(ref, color="k", lw=1, label="unquantised")
             ax.axvline(pick, color="C3", ls=":", label="chosen (smallest bound)")
-            ax.set_xscale("log")
-            ax.set_xticks(xs, [str(x) for x in xs])
-            ax.xaxis.set_minor_formatter(plt.NullFormatter())
+            _log_ticks(ax, xs)
             ax.set_title(f"{name}: {title}", fontsize=10)
             ax.set_xlabel("codebook size")
             ax.set_ylabel("mean training accuracy")

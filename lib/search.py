@@ -86,11 +86,11 @@ def search_aid(accuracy: Callable[[int, int], float], l_grid: list[int], k_grid:
                target: float) -> SearchResult:
     """AID_90: the (l, k) of smallest AID whose accuracy reaches ``target``.
 
-    ``k`` values above ``n`` are not searched (more basis elements than tasks).
+    ``k`` may exceed ``n``: the paper's MNIST PL answer is (l, k) = (70, 50) for n = 30.
     """
-    ls, ks = sorted(set(l_grid)), sorted(k for k in set(k_grid) if k <= n)
-    if not ks:
-        raise ValueError(f"no k in the grid {sorted(k_grid)} is <= n_tasks = {n}")
+    if n <= 0 or not l_grid or not k_grid:
+        raise ValueError(f"need n > 0 and non-empty grids, got n={n}, l_grid={l_grid}, k_grid={k_grid}")
+    ls, ks = sorted(set(l_grid)), sorted(set(k_grid))
     evaluated: dict[tuple[int, ...], float] = {}
     best: tuple[int, int] | None = None
     best_aid = float("inf")
@@ -115,8 +115,8 @@ def search_aid(accuracy: Callable[[int, int], float], l_grid: list[int], k_grid:
 
 def exhaustive_aid(accuracy: Callable[[int, int], float], l_grid: list[int], k_grid: list[int], n: int,
                    target: float) -> SearchResult:
-    """The reference: evaluate every (l, k) with k <= n and take the smallest AID reaching the target."""
-    evaluated = {(l, k): accuracy(l, k) for k in sorted(k_grid) if k <= n for l in sorted(l_grid)}
+    """The reference: evaluate every (l, k) and take the smallest AID reaching the target."""
+    evaluated = {(l, k): accuracy(l, k) for k in sorted(k_grid) for l in sorted(l_grid)}
     hits = [(aid(l, k, n), k, l) for (l, k), acc in evaluated.items() if acc >= target]
     if not hits:
         return SearchResult(target, None, None, None, evaluated)

@@ -128,7 +128,7 @@ def _transfer_candidate(main: Experiment, held: Experiment, basis: torch.Tensor,
         return train(held.model, param, held.data, held.settings(lr, f"transfer-{kp}"), f"{held.name} transfer k'={kp}")
 
     def compute() -> dict[str, Any]:
-        trained = held._cached({"kind": "transfer", **tag}, train_u)
+        trained = held.cached_result({"kind": "transfer", **tag}, train_u)
         n_t = held.data.n_tasks
         groups = {"u": n_t}
         u0 = {"u": trained["params"]["u"].to(held.device)}
@@ -157,4 +157,4 @@ def _transfer_candidate(main: Experiment, held: Experiment, basis: torch.Tensor,
         return {"kprime": kp, "option": option, "bounds": per_task, "bits": bits, "risks": risks,
                 "test_acc": after["test_acc"], "bound": sum(per_task) / n_t, "mean_bits": sum(bits) / n_t,
                 "train_acc": after["mean_train_acc"]}
-    return held._cached({"kind": "transfer-code", **tag, "option": option, "qat": cfg["compression"]}, compute)
+    return held.cached_result({"kind": "transfer-code", **tag, "option": option, "qat": cfg["compression"]}, compute)

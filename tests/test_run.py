@@ -39,3 +39,27 @@ def test_run_all_sh_rejects_unknown_profile():
         pytest.skip("run_all.sh sets up .venv first; this test runs inside ./run_all.sh test")
     proc = subprocess.run([str(ROOT / "run_all.sh"), "nosuch"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "unknown profile 'nosuch'" in proc.stderr
+
+
+def test_failing_notebook_stops_the_run_and_is_marked_failed(tmp_path, monkeypatch, capsys):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell('profile = "smoke"\noverrides = []', metadata={"tags": ["parameters"]}),
+                             new_code_cell("raise RuntimeError('boom in cell two')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "01_fails.ipynb"
+    nbformat.write(nb, path)
+    later = tmp_path / "02_never.ipynb"
+    nbformat.write(nb, later)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(run, "notebooks", lambda only=None: [path, later])
+    monkeypatch.setattr(run, "output_dir", lambda profile: out)
+    assert run.main(["smoke"]) == 1
+    err = capsys.readouterr().err
+    assert "notebook 01_fails.ipynb failed" in err and "boom in cell two" in err
+    assert (out / "01_fails.failed.ipynb").is_file() and not (out / "01_fails.ipynb").exists()
+    assert not (out / "02_never.ipynb").exists(), "the run stops at the first failure"
+    status = __import__("json").loads((out / "run_status.json").read_text())
+    assert status["status"] == "failed" and status["failed"] == "01_fails.ipynb"
