@@ -227,3 +227,20 @@ def write_report(profile: str) -> "Path":
     path = Path(out) / "REPORT.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def bound_summary(studies: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Notebook 06's key numbers per experiment: the chosen single-task and MTL bounds and errors."""
+    out = {}
+    for name, s in studies.items():
+        single, mtl = s["single"]["chosen"], s["mtl"]["chosen"]
+        out[name] = {"single": single["bound"], "thm2": mtl["thm2"], "thm3": mtl["thm3"], "pinsker": mtl["pinsker"],
+                     "mtl_test_error": 1 - mtl["test_acc"], "mtl_train_error": mtl["risk"]}
+    return out
+
+
+def anatomy_table(anatomies: dict[str, dict[str, Any]]) -> str:
+    """Notebook 07: bits per task, training error and the three bounds for each code."""
+    rows = [[name, code, f"{c['bits_per_task']:,.0f}", f"{c['risk']:.3f}", f"{c['thm2']:.3f}", f"{c['thm3']:.3f}",
+             f"{c['pinsker']:.3f}"] for name, a in anatomies.items() for code, c in a["codes"].items()]
+    return markdown_table(["experiment", "code", "bits/task", "train error", "Thm 2", "Thm 3", "Pinsker"], rows)
