@@ -408,11 +408,14 @@ def load_tasks(exp: dict[str, Any], cfg: dict[str, Any]) -> TaskData:
                       exp["m_test"], seed)
 
 
-def preflight(exp: dict[str, Any], cfg: dict[str, Any]) -> None:
-    """Cheap checks before a long run: the files are there and n x m fits the training split."""
+def preflight(exp: dict[str, Any], cfg: dict[str, Any], held_out: int = 0) -> None:
+    """Cheap checks before a long run: the files are there and (n + held-out tasks) x m fits the
+    training split (held-out transfer tasks need training images no training task uses)."""
     bench = BENCHMARKS[exp["benchmark"]]
     if bench.train_size:
-        _check_size(exp["benchmark"], f"n_tasks x m_train = {exp['n_tasks']} x {exp['m_train']}",
-                    exp["n_tasks"] * exp["m_train"], bench.train_size, "lower n_tasks or m_train")
+        extra = f" (+{held_out} held-out transfer tasks)" if held_out else ""
+        _check_size(exp["benchmark"], f"n_tasks x m_train = {exp['n_tasks']}{extra} x {exp['m_train']}",
+                    (exp["n_tasks"] + held_out) * exp["m_train"], bench.train_size,
+                    "lower n_tasks or m_train" + (" (or transfer.n_tasks)" if held_out else ""))
     if bench.source in SOURCES:
         resolve(bench.source, cfg["data_dir"], cfg["download"])

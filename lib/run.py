@@ -41,7 +41,7 @@ def check(profile: str, overrides: list[str]) -> dict:
     cfg = config.load(profile, overrides)
     for name, exp in cfg["experiments"].items():
         held_out = cfg["transfer"]["n_tasks"] if name in cfg["transfer"]["experiments"] else 0
-        preflight({**exp, "n_tasks": exp["n_tasks"] + held_out}, cfg)
+        preflight(exp, cfg, held_out)
     return cfg
 
 

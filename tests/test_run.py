@@ -15,7 +15,7 @@ from lib.paths import ROOT
     (["smoke", "experiments.fashion_sp.benchmark=mnist_sp", "data_dir=/nonexistent/dir"],
      "mnist: could not find train-images-idx3-ubyte.gz"),
     (["smoke", "experiments.fashion_sp.n_tasks=100", "experiments.fashion_sp.m_train=1000"],
-     "105 x 1000 needs 105000 examples"),  # + 5 held-out transfer tasks
+     "100 (+5 held-out transfer tasks) x 1000 needs 105000 examples"),
 ])
 def test_bad_input_exits_nonzero_with_message(argv, message, capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(run, "output_dir", lambda profile: tmp_path)
