@@ -52,18 +52,16 @@ def kl_bernoulli(q: float, p: float) -> float:
 def kl_inverse(q: float, b: float, tol: float = 1e-12) -> float:
     """kl^-1(q | b) = sup{p in [q, 1] : kl(q | p) <= b} by bisection (Eq. 10).
 
-    Monotone in b, never below q, equal to q at b = 0, and 1 when b >= kl(q | 1) (= -log q).
-    The bisection keeps an upper end where kl exceeds b, so the result is a valid upper
-    bound to within ``tol``.
+    Monotone in b, never below q, equal to q at b = 0, and (to within ``tol``) 1 when b is
+    huge: for q < 1, kl(q | p) grows without bound as p -> 1. The bisection keeps an upper
+    end where kl exceeds b, so the result is a valid upper bound to within ``tol``.
     """
     _check(risk=q)
     if not (b >= 0 and not math.isnan(b)):
         raise ValueError(f"kl budget b must be non-negative, got {b}")
     if b == 0 or q == 1.0:
         return q
-    if q == 0.0 and b >= math.inf:
-        return 1.0
-    if q > 0 and b >= -math.log(q):  # kl(q | p) -> -log(q) as p -> 1
+    if b == math.inf:
         return 1.0
     lo, hi = q, 1.0
     while hi - lo > tol:

@@ -33,6 +33,12 @@ def test_kl_inverse_exact_at_zero_budget(q):
     assert kl_inverse(q, 0.0) == q
 
 
+def test_kl_inverse_below_one_when_budget_exceeds_minus_log_q():
+    """kl(q | p) is unbounded as p -> 1 (for q < 1): a budget of 0.7 at q = 0.5 is not vacuous."""
+    p = kl_inverse(0.5, 0.7)
+    assert 0.9 < p < 1.0 and kl_bernoulli(0.5, p) == pytest.approx(0.7, abs=1e-6)
+
+
 def test_kl_inverse_huge_budget_and_zero_risk():
     assert kl_inverse(0.3, 1e6) == 1.0
     assert kl_inverse(0.0, 1e6) == 1.0
