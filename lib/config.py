@@ -7,7 +7,6 @@ and lists the allowed ones. The result is a plain nested dict.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import yaml

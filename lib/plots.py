@@ -16,6 +16,13 @@ def save(fig: plt.Figure, profile: str, name: str) -> Path:
     return path
 
 
+def _panels(count: int, width: float, height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    """One row of ``count`` panels in the notebooks' common style."""
+    sns.set_theme(style="whitegrid")
+    fig, axes = plt.subplots(1, count, figsize=(width * count, height), squeeze=False)
+    return fig, list(axes[0])
+
+
 def _log_ticks(ax: plt.Axes, xs: list) -> None:
     """Log-scaled x axis labelled at the grid values only."""
     ticks = sorted(set(xs))
@@ -27,9 +34,8 @@ def _log_ticks(ax: plt.Axes, xs: list) -> None:
 def id_curves(sweeps: dict[str, dict[str, Any]]) -> plt.Figure:
     """Test accuracy vs subspace dimension d (log scale), one panel per experiment, with the
     full-model accuracy, the acc_90 target and ID_90 marked."""
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(sweeps), figsize=(5 * len(sweeps), 3.8), squeeze=False)
-    for ax, (name, s) in zip(axes[0], sweeps.items()):
+    fig, axes = _panels(len(sweeps), 5, 3.8)
+    for ax, (name, s) in zip(axes, sweeps.items()):
         ax.plot(s["d_grid"], s["test_acc"], "o-", label="subspace, test")
         ax.plot(s["d_grid"], s["train_acc"], "o--", alpha=0.5, label="subspace, train")
         ax.axhline(s["full_test_acc"], color="k", lw=1, label=f"full model ({s['D']:,} params)")
@@ -42,7 +48,7 @@ def id_curves(sweeps: dict[str, dict[str, Any]]) -> plt.Figure:
         ax.set_xlabel("subspace dimension d")
         ax.set_ylabel("mean test accuracy over tasks")
         ax.set_title(f"{name} (n={s['n_tasks']}, m={s['m_train']})")
-    axes[0][0].legend(loc="lower right", fontsize=8)
+    axes[0].legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -50,9 +56,8 @@ def id_curves(sweeps: dict[str, dict[str, Any]]) -> plt.Figure:
 def aid_planes(searches: dict[str, dict[str, Any]]) -> plt.Figure:
     """The (l, k) plane of each experiment: every point the search trained, coloured by accuracy,
     the AID_90 iso-curve l*k/n + k = AID_90 and the winner."""
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(searches), figsize=(5.5 * len(searches), 4.2), squeeze=False)
-    for ax, (name, s) in zip(axes[0], searches.items()):
+    fig, axes = _panels(len(searches), 5.5, 4.2)
+    for ax, (name, s) in zip(axes, searches.items()):
         pts = s["aid"]["evaluated"]
         ls, ks, accs = [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]
         sc = ax.scatter(ls, ks, c=accs, cmap="viridis", s=70, edgecolors=["k" if a >= s["target_acc"] else "none"
@@ -74,9 +79,8 @@ def aid_planes(searches: dict[str, dict[str, Any]]) -> plt.Figure:
 
 def aid_vs_tasks(curves: dict[str, dict[str, Any]]) -> plt.Figure:
     """Figure 1: AID_90 against the number of tasks, with ID_90 and Section 3's two extremes."""
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.8), squeeze=False)
-    for ax, (name, c) in zip(axes[0], curves.items()):
+    fig, axes = _panels(len(curves), 5, 3.8)
+    for ax, (name, c) in zip(axes, curves.items()):
         ns = c["n_values"]
         reached = [(n, a) for n, a in zip(ns, c["aid90"]) if a is not None]
         if reached:
@@ -89,7 +93,7 @@ def aid_vs_tasks(curves: dict[str, dict[str, Any]]) -> plt.Figure:
         ax.set_xlabel("number of tasks n")
         ax.set_ylabel("parameters per task")
         ax.set_title(f"{name} (m={c['m_train']}, target {c['target_acc']:.2f})")
-    axes[0][0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -130,9 +134,8 @@ def quantisation_curves(studies: dict[str, dict[str, Any]]) -> plt.Figure:
 
 def code_breakdown(studies: dict[str, dict[str, Any]]) -> plt.Figure:
     """Stacked bars: bits of all n tasks' models by code component, single-task vs multi-task."""
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 4), squeeze=False)
-    for ax, (name, s) in zip(axes[0], studies.items()):
+    fig, axes = _panels(len(studies), 5.5, 4)
+    for ax, (name, s) in zip(axes, studies.items()):
         n = s["n"]
         single = {f"single {k}": v * n for k, v in s["single"]["chosen"]["breakdown"].items()}
         mtl = s["mtl"]["chosen"]["breakdown"]
@@ -184,9 +187,8 @@ def bound_anatomy(anatomies: dict[str, dict[str, Any]]) -> plt.Figure:
 
 def transfer_bounds(studies: dict[str, dict[str, Any]]) -> plt.Figure:
     """The bound of every held-out task, learned from scratch vs on top of the multi-task basis."""
-    sns.set_theme(style="whitegrid")
-    fig, axes = plt.subplots(1, len(studies), figsize=(5.5 * len(studies), 3.8), squeeze=False)
-    for ax, (name, s) in zip(axes[0], studies.items()):
+    fig, axes = _panels(len(studies), 5.5, 3.8)
+    for ax, (name, s) in zip(axes, studies.items()):
         tasks = range(s["first_heldout_task"], s["first_heldout_task"] + s["n_heldout"])
         ax.plot(tasks, s["no_transfer"]["bounds"], "o", label="no transfer")
         ax.plot(tasks, s["transfer"]["bounds"], "s", label="MTL + transfer")

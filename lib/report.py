@@ -1,6 +1,7 @@
 """Tables that put this run's numbers beside the paper's (markdown strings)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lib.paper_tables import TABLE1, paper_column
@@ -161,7 +162,7 @@ def _aid_vs_n_table(curves: dict[str, dict[str, Any]]) -> str:
     return markdown_table(["experiment", "m", "target", "ID90", "AID90 by number of tasks"], rows)
 
 
-def write_report(profile: str) -> "Path":
+def write_report(profile: str) -> Path:
     """``outputs/<profile>/REPORT.md`` from the results files the notebooks wrote (nothing is re-run).
 
     A missing results file is an error naming the notebook to run, never an empty table.
@@ -169,7 +170,6 @@ def write_report(profile: str) -> "Path":
     import json
     import platform
     import time
-    from pathlib import Path
 
     import yaml
 

@@ -1,6 +1,5 @@
 """The headless runner fails fast and clearly on bad input, before any notebook runs."""
 import subprocess
-from pathlib import Path
 
 import pytest
 
