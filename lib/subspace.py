@@ -39,6 +39,49 @@ def derive_seed(seed: int, *tags: object) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
+class _KroneckerRows(torch.autograd.Function):
+    """``out_j = vec(q1 @ T_j)[:D] (+ offset)`` for ``T`` (n, b, a), written straight into an (n, D) tensor.
+
+    ``vec(q1 T_j)`` has ``a*a >= D`` entries; instead of computing all of them and
+    slicing (whose backward zero-fills an (n, a*a) gradient) the ``D // a`` complete
+    rows go into a strided view of the output and the partial last row is a small
+    matmul. This is the O(n * D * b) step that dominates the projection at large D
+    (measured in ``bench/projector.py``); everything before it is O(n * b * a).
+    """
+
+    @staticmethod
+    def forward(ctx, T: torch.Tensor, q1: torch.Tensor, D: int, offset: torch.Tensor | None) -> torch.Tensor:
+        n, _, a = T.shape
+        full, rest = divmod(D, a)
+        out = torch.empty(n, D, dtype=T.dtype, device=T.device)
+        torch.matmul(q1[:full], T, out=out[:, : full * a].view(n, full, a))
+        if rest:
+            out[:, full * a:] = (q1[full] @ T)[:, :rest]
+        if offset is not None:
+            out += offset
+        ctx.save_for_backward(q1)
+        ctx.dims = (D, full, rest, None if offset is None else offset.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (q1,) = ctx.saved_tensors
+        D, full, rest, offset_shape = ctx.dims
+        n = grad.shape[0]
+        a = q1.shape[0]
+        grad_T = grad_offset = None
+        if ctx.needs_input_grad[0]:
+            grad = grad.contiguous()
+            grad_T = torch.matmul(q1[:full].T, grad[:, : full * a].view(n, full, a))
+            if rest:
+                grad_T[:, :, :rest] += q1[full][None, :, None] * grad[:, None, full * a:]
+        if ctx.needs_input_grad[1]:
+            raise RuntimeError("the projector's factors are fixed; no gradient w.r.t. them")
+        if ctx.needs_input_grad[3]:
+            grad_offset = grad.sum_to_size(offset_shape)
+        return grad_T, None, None, grad_offset
+
+
 @dataclass(frozen=True)
 class KroneckerProjector:
     """``P in R^{D x d}`` stored as its two Kronecker factors."""
@@ -48,14 +91,21 @@ class KroneckerProjector:
     D: int
     d: int
 
-    def __call__(self, w: torch.Tensor) -> torch.Tensor:
-        """``P w`` for ``w`` of shape ``(..., d)``; returns ``(..., D)``."""
-        a, b = self.q1.shape
+    def __call__(self, w: torch.Tensor, offset: torch.Tensor | None = None) -> torch.Tensor:
+        """``offset + P w`` for ``w`` of shape ``(..., d)``; returns ``(..., D)``.
+
+        ``offset`` (e.g. theta_0, shape (D,) or broadcastable to the result) is added
+        in place into the freshly written result instead of in a second full-size pass.
+        """
+        b = self.q1.shape[1]
         lead = w.shape[:-1]
-        w = w.reshape(-1, self.d)
+        w = w.reshape(-1, self.d) / math.sqrt(self.D)  # the scale on the small side
         padded = torch.nn.functional.pad(w, (0, b * b - self.d)).reshape(-1, b, b)
-        out = self.q1 @ padded @ self.q2.T  # (batch, a, a)
-        return out.reshape(-1, a * a)[:, : self.D].reshape(*lead, self.D) / math.sqrt(self.D)
+        T = padded @ self.q2.T  # (batch, b, a): W_j Q2^T
+        if offset is not None:
+            offset = offset.reshape(-1, self.D) if offset.dim() > 1 else offset
+        out = _KroneckerRows.apply(T, self.q1, self.D, offset)
+        return out.reshape(*lead, self.D)
 
     def dense(self) -> torch.Tensor:
         """The materialised ``D x d`` matrix; for tests on small sizes only."""
@@ -164,7 +214,7 @@ class Subspace:
         return {"w": torch.zeros(self.n_tasks, self.projector.d, device=self.theta0.device, dtype=self.theta0.dtype)}
 
     def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.theta0 + self.projector(params["w"])
+        return self.projector(params["w"], self.theta0)
 
 
 def block_diagonal_codes(V: torch.Tensor) -> torch.Tensor:
@@ -205,4 +255,9 @@ class MultiTaskSubspace:
         return self.projector(block_diagonal_codes(V))
 
     def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
-        return self.theta0 + params["alpha"] @ self.basis(params["V"])
+        """``theta_0 + Q alpha_j`` for all tasks, by whichever of two equal routes projects fewer vectors:
+        k basis vectors then one (n, k) @ (k, D) matmul, or (when k >= n) the n task codes u_j of Eq. (3)."""
+        V, alpha = params["V"], params["alpha"]
+        if self.k >= self.n_tasks:
+            return self.projector(task_codes(V, alpha), self.theta0)
+        return torch.addmm(self.theta0, alpha, self.basis(V))

@@ -51,8 +51,8 @@ class TransferSubspace:
     def thetas(self, params: dict[str, torch.Tensor]) -> torch.Tensor:
         k = self.basis.shape[0]
         u = params["u"]
-        out = self.theta0 + u[:, :k] @ self.basis
-        return out if self.projector is None else out + self.projector(u[:, k:])
+        out = torch.addmm(self.theta0, u[:, :k], self.basis)
+        return out if self.projector is None else self.projector(u[:, k:], out)
 
 
 def heldout_experiment(cfg: dict[str, Any], name: str) -> Experiment:

@@ -24,8 +24,9 @@ class DenseProjector:
     def d(self) -> int:
         return self.matrix.shape[1]
 
-    def __call__(self, w):
-        return w @ self.matrix.T
+    def __call__(self, w, offset=None):
+        out = w @ self.matrix.T
+        return out if offset is None else offset + out
 
 
 @dataclass(frozen=True)

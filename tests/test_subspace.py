@@ -22,6 +22,18 @@ def test_projection_equals_dense_kronecker(D, d):
     torch.testing.assert_close(grad, g @ dense, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("D,d", [(50, 7), (49, 9), (3, 2)])
+def test_projection_with_offset_and_leading_dims_passes_gradcheck(D, d):
+    """The fused ``offset + P w`` (used for theta_0 and the transfer basis) against autograd's numerics."""
+    P = make_projector(D, d, seed=2, dtype=torch.float64)
+    w = torch.randn(2, 3, d, dtype=torch.float64, requires_grad=True)
+    shared = torch.randn(D, dtype=torch.float64, requires_grad=True)
+    per_task = torch.randn(2, 3, D, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(P(w, shared), shared + w @ P.dense().T, rtol=1e-12, atol=1e-12)
+    assert torch.autograd.gradcheck(lambda w, o: P(w, o), (w, shared))
+    assert torch.autograd.gradcheck(lambda w, o: P(w, o), (w, per_task))
+
+
 def test_dense_is_truncated_kronecker_of_padded_factors():
     D, d = 40, 5
     P = make_projector(D, d, seed=0, dtype=torch.float64)
@@ -67,16 +79,22 @@ def test_vectorised_forward_equals_loop_over_tasks():
     torch.testing.assert_close(batched, looped)
 
 
-def test_multitask_thetas_equal_eq3_with_dense_q_prime():
+@pytest.mark.parametrize("n,k", [(5, 3), (2, 3), (3, 3)])  # k < n: via the basis Q; k >= n: via task codes
+def test_multitask_thetas_equal_eq3_with_dense_q_prime(n, k):
     fm = _tiny_flat_model()
-    n, l, k = 5, 4, 3
+    l = 4
     proj = make_projector(fm.D, k * l, seed=2, dtype=torch.float64)
     param = MultiTaskSubspace(fm.theta0, proj, n, l, k)
-    V = torch.randn(l, k, dtype=torch.float64)
-    alpha = torch.randn(n, k, dtype=torch.float64)
+    V = torch.randn(l, k, dtype=torch.float64, requires_grad=True)
+    alpha = torch.randn(n, k, dtype=torch.float64, requires_grad=True)
     q_prime = proj.dense()  # (D, k*l) = [P_1 ... P_k]
     expected = fm.theta0 + task_codes(V, alpha) @ q_prime.T
-    torch.testing.assert_close(param.thetas({"V": V, "alpha": alpha}), expected)
+    got = param.thetas({"V": V, "alpha": alpha})
+    torch.testing.assert_close(got, expected)
+    g = torch.randn_like(got)
+    torch.testing.assert_close(torch.autograd.grad((got * g).sum(), (V, alpha)),
+                               torch.autograd.grad((expected * g).sum(), (V, alpha)))
+    V, alpha = V.detach(), alpha.detach()
     # Q's columns are P_i v_i with P_i the i-th block of l columns of Q'
     blocks = [q_prime[:, i * l:(i + 1) * l] @ V[:, i] for i in range(k)]
     torch.testing.assert_close(param.basis(V), torch.stack(blocks))
