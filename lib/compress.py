@@ -31,7 +31,7 @@ from lib.train import TrainSettings, summarise, train
 def _qat_settings(exp: Experiment, tag: str) -> TrainSettings:
     c, t = exp.cfg["compression"], exp.cfg["train"]
     return TrainSettings(c["epochs"], t["batch_size"], c["lr"], 0.0, t["eval_batch_size"],
-                         exp.settings(0.0, tag).seed, exp.cfg["progress"], c["optimizer"])
+                         exp.settings(0.0, tag).seed, exp.cfg["progress"], c["optimizer"], t["amp"])
 
 
 def _risk(result: dict[str, Any]) -> list[float]:

@@ -35,6 +35,17 @@ SCHEMA: dict[str, Any] = {
     "data_dir": str,
     "download": bool,
     "progress": bool,
+    "executor": str,
+    "cluster": {
+        "partition": (str, type(None)),
+        "time_min": int,
+        "gpus_per_job": int,
+        "cpus_per_job": int,
+        "mem_gb": float,
+        "max_parallel": int,
+        "retries": int,
+        "lookahead": int,
+    },
     "experiments": {"*": EXPERIMENT_SCHEMA},
     "train": {
         "epochs": int,
@@ -43,6 +54,7 @@ SCHEMA: dict[str, Any] = {
         "lrs": [float],
         "lr_full": float,
         "weight_decay": float,
+        "amp": bool,
     },
     "intrinsic_dim": {
         "d_grid": [int],
@@ -74,6 +86,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 DEVICES = ("auto", "cpu", "cuda")
+EXECUTORS = ("inprocess", "local", "slurm")
 
 
 def available_profiles() -> list[str]:
@@ -220,6 +233,13 @@ def _check_semantics(cfg: dict[str, Any]) -> None:
 
     if cfg["device"] not in DEVICES:
         raise ConfigError(f"'device' must be one of {', '.join(DEVICES)}, got '{cfg['device']}'")
+    if cfg["executor"] not in EXECUTORS:
+        raise ConfigError(f"'executor' must be one of {', '.join(EXECUTORS)}, got '{cfg['executor']}'")
+    cluster = cfg["cluster"]
+    for key, low in (("time_min", 1), ("max_parallel", 1), ("lookahead", 1), ("retries", 0),
+                     ("gpus_per_job", 0), ("cpus_per_job", 1)):
+        if cluster[key] < low:
+            raise ConfigError(f"cluster.{key} must be >= {low}, got {cluster[key]}")
     for name, exp in cfg["experiments"].items():
         if exp["benchmark"] not in BENCHMARKS:
             raise ConfigError(

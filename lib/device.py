@@ -1,4 +1,9 @@
-"""Device choice: CUDA when present (or asked for), else CPU; never hard-coded.
+"""Device choice: CUDA when present (or asked for), else CPU; never hard-coded; numerics per use.
+
+Training may run under bf16 autocast (``train.amp``); everything whose numbers
+enter a bound -- accuracies and losses of trained or decoded models -- is
+computed under :func:`exact_numerics`: fp32, no autocast, no TF32 (cuDNN enables
+TF32 convolutions by default on Ampere and later GPUs).
 
 On the CPU one runtime setting is changed, once per process: glibc's malloc
 hands every block above 32 MiB to ``mmap`` and returns it on free, so each
@@ -9,8 +14,10 @@ from about 0.46 s to 0.27 s with it. Anything but glibc is left alone.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+from typing import Iterator
 
 import torch
 
@@ -46,3 +53,22 @@ def pick_device(name: str = "auto") -> torch.device:
     if device.type == "cpu":
         tune_cpu_allocator()
     return device
+
+
+@contextlib.contextmanager
+def exact_numerics() -> Iterator[None]:
+    """fp32 throughout: autocast off and TF32 off for matmuls and cuDNN, restored afterwards."""
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        with torch.autocast("cuda", enabled=False), torch.autocast("cpu", enabled=False):
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """bf16 autocast for training steps when ``enabled`` (CUDA or CPU), else a no-op."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)

@@ -61,7 +61,8 @@ class Experiment:
     def settings(self, lr: float, tag: str) -> TrainSettings:
         t = self.cfg["train"]
         return TrainSettings(t["epochs"], t["batch_size"], lr, t["weight_decay"], t["eval_batch_size"],
-                             derive_seed(self.cfg["seed"], "train", tag) % 2**31, self.cfg["progress"])
+                             derive_seed(self.cfg["seed"], "train", tag) % 2**31, self.cfg["progress"],
+                            amp=t["amp"])
 
     def cached_result(self, spec: dict[str, Any], compute) -> dict[str, Any]:
         return cached(cache_dir(self.cfg["profile"]), {**self.base_spec(), **spec}, compute)

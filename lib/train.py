@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from lib.data import TaskData
+from lib.device import autocast, exact_numerics
 from lib.subspace import FlatModel, Parametrisation, derive_seed
 
 
@@ -36,6 +37,7 @@ class TrainSettings:
     seed: int
     progress: bool = False
     optimizer: str = "adam"  # "adam" or "sgd" (the paper's quantisation-aware fine-tuning)
+    amp: bool = False  # bf16 autocast for the training steps only (evaluation is always exact fp32)
 
 
 def _per_task_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -45,9 +47,13 @@ def _per_task_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
+@exact_numerics()
 def evaluate(fm: FlatModel, thetas: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
              batch_size: int) -> dict[str, list[float]]:
-    """Per-task accuracy and mean loss of weights ``thetas`` (n, D) on ``x`` (n, N, ...), ``y`` (n, N)."""
+    """Per-task accuracy and mean loss of weights ``thetas`` (n, D) on ``x`` (n, N, ...), ``y`` (n, N).
+
+    Always in exact fp32 (see ``lib.device.exact_numerics``): these numbers are the bounds' inputs.
+    """
     device = thetas.device
     n, total = y.shape
     correct = torch.zeros(n, dtype=torch.float64, device=device)
@@ -88,8 +94,10 @@ def train(fm: FlatModel, param: Parametrisation, data: TaskData, settings: Train
         epoch_loss = torch.zeros((), device=device)
         for start in range(0, m, settings.batch_size):
             idx = order[:, start: start + settings.batch_size]
-            logits = fm.forward_tasks(param.thetas(params), x_train[rows, idx])
-            loss = _per_task_loss(logits, y_train[rows, idx]).sum()
+            thetas = param.thetas(params)  # the weights themselves always in fp32
+            with autocast(device, settings.amp):
+                logits = fm.forward_tasks(thetas, x_train[rows, idx])
+            loss = _per_task_loss(logits.float(), y_train[rows, idx]).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -104,7 +112,7 @@ def train(fm: FlatModel, param: Parametrisation, data: TaskData, settings: Train
 def summarise(fm: FlatModel, param: Parametrisation, params: dict[str, torch.Tensor], data: TaskData,
               eval_batch_size: int, history: list[float] | None = None) -> dict[str, Any]:
     """Evaluate trained parameters on train and test data of every task; plain-data result."""
-    with torch.no_grad():
+    with torch.no_grad(), exact_numerics():
         thetas = param.thetas(params)
     tr = evaluate(fm, thetas, data.x_train, data.y_train, eval_batch_size)
     te = evaluate(fm, thetas, data.x_test, data.y_test, eval_batch_size)

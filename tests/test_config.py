@@ -34,7 +34,7 @@ def test_dict_overrides_are_accepted():
 
 
 @pytest.mark.parametrize("override,message", [
-    ("train.epoch=2", r"unknown key 'train.epoch'.*allowed: batch_size, epochs"),
+    ("train.epoch=2", r"unknown key 'train.epoch'.*allowed: amp, batch_size, epochs"),
     ("sed=1", r"unknown key 'sed'.*allowed:.*seed"),
     ("train.epochs=two", r"'train.epochs' must be int"),
     ("train.weight_decay=1e-3", r"1.0e-3"),
@@ -62,3 +62,14 @@ def test_missing_key_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "params_dir", lambda: tmp_path)
     with pytest.raises(ConfigError, match="missing key 'device'"):
         config.load("bad")
+
+
+@pytest.mark.parametrize("override,message", [
+    ("executor=kubernetes", r"'executor' must be one of inprocess, local, slurm"),
+    ("cluster.retries=-1", r"cluster.retries must be >= 0"),
+    ("cluster.lookahead=0", r"cluster.lookahead must be >= 1"),
+    ("cluster.partition=3", r"'cluster.partition' must be str or null"),
+])
+def test_bad_executor_settings_are_named(override, message):
+    with pytest.raises(config.ConfigError, match=message):
+        config.load("smoke", [override])

@@ -69,3 +69,17 @@ def test_evaluate_counts_correct_predictions():
     logits = torch.stack([fm.forward(fm.theta0, data.x_test[j]) for j in range(2)])
     expected = (logits.argmax(-1) == data.y_test).double().mean(1).tolist()
     assert evaluate(fm, thetas, data.x_test, data.y_test, batch_size=3)["acc"] == expected
+
+
+def test_amp_trains_in_bf16_but_evaluation_stays_exact_fp32():
+    fm = flat_model(build_model("mlp", (6,), 3, seed=0))  # float32: what autocast applies to
+    data = _blobs(dtype=torch.float32)
+    param = Subspace(fm.theta0, make_projector(fm.D, 20, 0), 3)
+    plain, amp = (train(fm, param, data, _settings(amp=flag)) for flag in (False, True))
+    assert not torch.equal(plain["params"]["w"], amp["params"]["w"])  # bf16 steps: other numerics
+    assert amp["mean_test_acc"] > 0.6  # ... but they still learn
+    thetas = param.thetas(amp["params"])
+    exact = evaluate(fm, thetas, data.x_test, data.y_test, 32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # a caller's autocast does not leak into evaluation
+        inside = evaluate(fm, thetas, data.x_test, data.y_test, 32)
+    assert inside == exact
