@@ -2,6 +2,7 @@
 # ./run_all.sh [PROFILE] [key=value | -p key=value ...]   full reproduction (default profile: cpu)
 # ./run_all.sh test                                       unit tests + nbval over the smoke notebooks
 # ./run_all.sh bench                                      benchmarks -> outputs/bench/bench.{json,md}
+# ./run_all.sh sweep [PROFILE] [key=value ...] [--only X]  searches' trainings as jobs (executor=local|slurm)
 # Both set up .venv (and Fashion-MNIST) first if needed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -59,6 +60,10 @@ case "${1:-cpu}" in
     ;;
   bench)
     exec "$PY" -m bench.run
+    ;;
+  sweep)
+    shift
+    exec "$PY" -m lib.sweep "$@"
     ;;
   *)
     exec "$PY" -m lib.run "$@"

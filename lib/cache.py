@@ -16,7 +16,7 @@ from typing import Any, Callable
 import torch
 
 # Bump when a change in lib alters what a cached spec computes.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 
 def spec_key(spec: dict[str, Any]) -> str:
@@ -25,9 +25,20 @@ def spec_key(spec: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def entry_path(cache_dir: Path, spec: dict[str, Any]) -> Path:
+    """Where the result of ``spec`` is (or will be) stored."""
+    return Path(cache_dir) / f"{spec.get('kind', 'result')}-{spec_key(spec)}.pt"
+
+
+def lookup(cache_dir: Path, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored result for ``spec``, or None if it has not been computed."""
+    path = entry_path(cache_dir, spec)
+    return torch.load(path, weights_only=True)["result"] if path.is_file() else None
+
+
 def cached(cache_dir: Path, spec: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Return the stored result for ``spec`` or compute, store and return it."""
-    path = Path(cache_dir) / f"{spec.get('kind', 'result')}-{spec_key(spec)}.pt"
+    path = entry_path(cache_dir, spec)
     if path.is_file():
         return torch.load(path, weights_only=True)["result"]
     result = compute()

@@ -60,8 +60,12 @@ class SubmititExecutor:
 
         if cluster not in ("local", "slurm"):
             raise ValueError(f"submitit cluster must be 'local' or 'slurm', got '{cluster}'")
-        self.folder = Path(folder)
-        self.executor = submitit.AutoExecutor(folder=str(self.folder / "%j"), cluster=cluster)
+        self.folder, self.cluster = Path(folder), cluster
+        try:
+            self.executor = submitit.AutoExecutor(folder=str(self.folder / "%j"), cluster=cluster)
+        except RuntimeError as err:  # submitit looks for srun
+            raise RuntimeError(f"executor: {cluster} needs a SLURM cluster (submitit: {err}); "
+                               "use executor=local or inprocess here") from err
         self.executor.update_parameters(**{k: v for k, v in parameters.items() if v is not None})
         self.retries, self.max_parallel, self.poll_s, self.progress = retries, max_parallel, poll_s, progress
         self.attempts: dict[str, int] = {}
@@ -79,6 +83,9 @@ class SubmititExecutor:
                 chunk = todo[start: start + self.max_parallel]
                 with self.executor.batch():  # one SLURM job array per chunk
                     jobs = [self.executor.submit(fn, items[i]) for i in chunk]
+                if self.cluster == "local":  # a local disk needs no grace period for a dead job's result file
+                    for job in jobs:
+                        job._results_timeout_s = 1
                 for i in chunk:
                     self.attempts[names[i]] = attempt + 1
                 while not all(job.done() for job in jobs):
@@ -88,8 +95,8 @@ class SubmititExecutor:
                         results[i] = job.result()
                         bar.update()
                     except UncompletedJobError as err:  # killed, timed out, or the function raised
-                        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-                        failures[i] = f"{first} (attempt {attempt + 1}; log: {job.paths.stderr})"
+                        head = " ".join(str(err).strip().splitlines()[:2]) or type(err).__name__
+                        failures[i] = f"{head} (attempt {attempt + 1}; log: {job.paths.stderr})"
             if failures and attempt < self.retries:
                 print(f"{len(failures)} job(s) failed; resubmitting (retry {attempt + 1} of {self.retries})",
                       file=sys.stderr, flush=True)

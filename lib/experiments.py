@@ -8,9 +8,10 @@ lazily: a fully cached notebook never loads the dataset.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from lib.cache import cached
+from lib.cache import cached, entry_path, lookup
 from lib.data import TaskData, load_tasks
 from lib.device import pick_device
 from lib.models import build_model
@@ -66,6 +67,14 @@ class Experiment:
 
     def cached_result(self, spec: dict[str, Any], compute) -> dict[str, Any]:
         return cached(cache_dir(self.cfg["profile"]), {**self.base_spec(), **spec}, compute)
+
+    def entry(self, spec: dict[str, Any]) -> Path:
+        """The cache file of a training spec (as passed to ``cached_result``)."""
+        return entry_path(cache_dir(self.cfg["profile"]), {**self.base_spec(), **spec})
+
+    def lookup(self, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """The cached result of a training spec (as passed to ``cached_result``), None if not trained yet."""
+        return lookup(cache_dir(self.cfg["profile"]), {**self.base_spec(), **spec})
 
     def projector_seed(self, kind: str, dim: int) -> int:
         return derive_seed(self.cfg["seed"], "projector", kind, dim) % 2**63

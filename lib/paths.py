@@ -6,9 +6,11 @@ see the same places.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+OUTPUTS_ENV = "MTL_OUTPUTS"  # set to put outputs/ elsewhere (tests; a cluster's shared scratch space)
 
 
 def params_dir() -> Path:
@@ -20,8 +22,8 @@ def notebooks_dir() -> Path:
 
 
 def output_dir(profile: str) -> Path:
-    """``outputs/<profile>/``: executed notebooks, results, figures, cache."""
-    path = ROOT / "outputs" / profile
+    """``outputs/<profile>/``: executed notebooks, results, figures, cache (``$MTL_OUTPUTS/<profile>/`` if set)."""
+    path = Path(os.environ.get(OUTPUTS_ENV) or ROOT / "outputs") / profile
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -7,6 +7,9 @@ run: its name and the failing cell's error are printed, its partial copy is
 renamed ``*.failed.ipynb`` and ``outputs/<profile>/run_status.json`` says
 ``failed`` -- nothing half-written is presented as complete. A complete run ends
 by writing ``outputs/<profile>/REPORT.md`` from the notebooks' results files.
+
+With ``executor: local`` or ``slurm`` the searches' trainings first run as
+independent jobs (``lib.sweep``); the notebooks then find them in the cache.
 """
 from __future__ import annotations
 
@@ -49,13 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     overrides = list(args.overrides) + list(args.extra)
     try:
-        check(args.profile, overrides)
+        cfg = check(args.profile, overrides)
     except (config.ConfigError, DataNotFoundError, TaskSizeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     import papermill
 
     out = output_dir(args.profile)
+    if cfg["executor"] != "inprocess" and args.only is None:
+        from lib import sweep
+
+        print(f"executor {cfg['executor']}: training the searches' grid points as jobs first", flush=True)
+        code = sweep.main([args.profile, *overrides])
+        if code:
+            return code
     status_path = out / "run_status.json"
     start = time.time()
     done: list[str] = []

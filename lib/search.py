@@ -123,3 +123,52 @@ def exhaustive_aid(accuracy: Callable[[int, int], float], l_grid: list[int], k_g
     value, k, l = min(hits)  # ties: the smaller k, as the search keeps the first k found
     point = (l, k)
     return SearchResult(target, point, value, evaluated[point], evaluated)
+
+
+class _Unknown(Exception):
+    """Raised by a speculative oracle at the first point whose accuracy is not known yet."""
+
+    def __init__(self, point: tuple[int, ...]):
+        super().__init__(point)
+        self.point = point
+
+
+def speculate(run: Callable[[Callable[[tuple[int, ...]], float]], object],
+              known: Callable[[tuple[int, ...]], float | None], target: float, depth: int) -> list[tuple[int, ...]]:
+    """The points a sequential search will ask for next, in every outcome of its next ``depth`` questions.
+
+    ``run(accuracy)`` runs the search with ``accuracy(point)``; ``known(point)`` is a
+    measured accuracy or None. The searches here only compare accuracies with
+    ``target``, so each unknown point has two outcomes (reached / not reached):
+    replaying the search under each assumption finds the following question. Depth 1
+    gives exactly the sequential search's next point; depth h up to 2^h - 1 points,
+    all independent, so a cluster can train them at once. An empty list: the search
+    can finish from what is known.
+    """
+    def first_unknown(assumed: dict[tuple[int, ...], float]) -> tuple[int, ...] | None:
+        def accuracy(point: tuple[int, ...]) -> float:
+            if point in assumed:
+                return assumed[point]
+            value = known(point)
+            if value is None:
+                raise _Unknown(point)
+            return value
+        try:
+            run(accuracy)
+        except _Unknown as missing:
+            return missing.point
+        return None
+
+    points: list[tuple[int, ...]] = []
+    frontier: list[dict[tuple[int, ...], float]] = [{}]
+    for _ in range(depth):
+        following = []
+        for assumed in frontier:
+            point = first_unknown(assumed)
+            if point is None:
+                continue
+            if point not in points:
+                points.append(point)
+            following += [{**assumed, point: target}, {**assumed, point: float("-inf")}]
+        frontier = following
+    return points

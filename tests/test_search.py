@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lib.paper_tables import K_GRID, L_GRID
-from lib.search import aid, exhaustive_aid, search_aid, search_id
+from lib.search import aid, exhaustive_aid, search_aid, search_id, speculate
 
 
 def _monotone_surface(seed, n_l, n_k):
@@ -77,3 +77,34 @@ def test_search_id_bisection():
     res = search_id(lambda d: calls.append(d) or min(1.0, d / 300), grid, target=0.6)
     assert res.best == (200,) and len(calls) <= 4
     assert not search_id(lambda d: 0.1, grid, 0.5).reached
+
+
+def _rounds(run, accuracy, target, depth):
+    """Evaluate speculated points round by round until the search can finish; (evaluated, rounds)."""
+    known, rounds = {}, 0
+    while points := speculate(run, known.get, target, depth):
+        known.update({p: accuracy(p) for p in points})
+        rounds += 1
+    return known, rounds
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), target=st.floats(0.05, 1.0), n=st.sampled_from([5, 30, 100]),
+       depth=st.integers(1, 4))
+def test_speculative_rounds_cover_the_sequential_search(seed, target, n, depth):
+    """Rounds of speculated points contain every point the sequential search evaluates, so it then
+    finishes from the cache with the same answer; depth 1 is exactly the sequential search, and
+    deeper look-ahead needs fewer rounds."""
+    table = _monotone_surface(seed, len(L_GRID), len(K_GRID))
+    li, ki = {l: i for i, l in enumerate(L_GRID)}, {k: j for j, k in enumerate(K_GRID)}
+    accuracy = lambda p: float(table[li[p[0]], ki[p[1]]])  # noqa: E731
+    run = lambda acc: search_aid(lambda l, k: acc((l, k)), list(L_GRID), list(K_GRID), n, target)  # noqa: E731
+    sequential = run(accuracy)
+    known, rounds = _rounds(run, accuracy, target, depth)
+    assert set(sequential.evaluated) <= set(known)
+    replay = run(lambda p: known[p])
+    assert replay.best == sequential.best
+    if depth == 1:
+        assert set(known) == set(sequential.evaluated) and rounds == sequential.n_evaluated
+    else:
+        assert rounds <= sequential.n_evaluated
