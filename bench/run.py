@@ -21,8 +21,9 @@ from lib.report import markdown_table
 # name -> (run, what the ratio is, sense of the target, what limits it if missed)
 BENCHMARKS = {
     "projector": (projector.run, "straightforward Kronecker time / ours (fwd+bwd, worst of the two sizes)", ">=",
-                  "both do the same n*D*b multiply-adds and write the same n*D floats (a rank-b output); "
-                  "ours only saves the per-vector loop, copies and padding -- bandwidth-bound at large D"),
+                  "both must do the same n*D*b multiply-adds into the same n*D outputs (each entry of the rank-b "
+                  "product needs b); ours saves only the per-vector loop, copies and padding, small next to that "
+                  "at large D"),
     "multitask_throughput": (multitask_throughput.run, "multi-task samples/s / plain-network samples/s", ">=",
                              "grouped-convolution backward in oneDNN is slower per sample than the plain one"),
     "search_cost": (search_cost.run, "search trainings / exhaustive grid trainings (worst case)", "<=",
