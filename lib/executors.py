@@ -51,7 +51,7 @@ class SubmititExecutor:
 
     ``parameters`` are submitit's generic ones (``timeout_min``, ``gpus_per_node``,
     ``cpus_per_task``, ``mem_gb``) plus ``slurm_*`` ones (``slurm_partition``, ...).
-    At most ``max_parallel`` jobs are in flight at a time.
+    At most ``max_parallel`` jobs are in flight at a time (SLURM: one array with that throttle).
     """
 
     def __init__(self, folder: Path, cluster: str, parameters: dict[str, Any], retries: int = 2,
@@ -79,8 +79,10 @@ class SubmititExecutor:
         bar = tqdm(total=len(items), desc="jobs", disable=not self.progress, leave=False)
         for attempt in range(self.retries + 1):
             failures = {}
-            for start in range(0, len(todo), self.max_parallel):
-                chunk = todo[start: start + self.max_parallel]
+            # SLURM throttles one array itself (slurm_array_parallelism); local processes start at once
+            size = len(todo) if self.cluster == "slurm" else self.max_parallel
+            for start in range(0, len(todo), size):
+                chunk = todo[start: start + size]
                 with self.executor.batch():  # one SLURM job array per chunk
                     jobs = [self.executor.submit(fn, items[i]) for i in chunk]
                 if self.cluster == "local":  # a local disk needs no grace period for a dead job's result file

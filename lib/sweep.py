@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Callable
+
+import torch
 
 from lib.experiments import Experiment
 from lib.executors import Executor, JobsFailedError, make_executor
@@ -55,7 +58,13 @@ class Job:
 
 
 def run_job(cfg: dict[str, Any], job: Job) -> dict[str, Any]:
-    """Train (or load) one job's result through the notebooks' own code path; return a small summary."""
+    """Train (or load) one job's result through the notebooks' own code path; return a small summary.
+
+    In a submitit job process torch gets ``cluster.cpus_per_job`` threads (its default is
+    every core of the node, which oversubscribes a node shared by several jobs).
+    """
+    if os.environ.get("SUBMITIT_EXECUTOR"):
+        torch.set_num_threads(cfg["cluster"]["cpus_per_job"])
     exp = Experiment(cfg, job.experiment, **dict(job.overrides))
     args = dict(job.args)
     if job.kind == "full":
