@@ -4,8 +4,8 @@ Both sides do full Adam steps on the same data: n tasks x B examples per step.
 The plain side is one ordinary ``nn.Module`` (D weights) fed all n*B examples as
 one batch, in the default and in the channels_last layout (the faster is the
 baseline); the multi-task side computes theta_j = theta_0 + Q alpha_j for every
-task (the Kronecker projection of the basis included) and runs the vmapped
-functional forward/backward. Reported: samples/s of each and their ratio (the
+task (the Kronecker projection of the basis included) and runs all n networks'
+forward/backward at once (``FlatModel.forward_tasks``: grouped convolutions). Reported: samples/s of each and their ratio (the
 issue's goal is >= 0.8), median over repeats, measured alternately in one run.
 """
 from __future__ import annotations
