@@ -220,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = output_dir(args.profile)
     status_path = out / "sweep_status.json"
-    sweep = Sweep(cfg, make_executor(cfg, out / "jobs"), args.only)
+    try:
+        sweep = Sweep(cfg, make_executor(cfg, out / "jobs"), args.only)
+    except (KeyError, RuntimeError) as err:  # unknown --only experiment; slurm without a cluster
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
     try:
         summary = sweep.run()
     except JobsFailedError as err:

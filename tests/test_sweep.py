@@ -116,3 +116,15 @@ def test_slurm_without_a_cluster_says_so(tmp_path, monkeypatch):
     cfg = config.load("smoke", ["executor=slurm"])
     with pytest.raises(RuntimeError, match="executor: slurm needs a SLURM cluster"):
         make_executor(cfg, tmp_path / "jobs")
+
+
+def test_sweep_command_fails_in_one_line_on_bad_input(tmp_path, monkeypatch, capsys):
+    from lib import sweep
+
+    monkeypatch.setenv("MTL_OUTPUTS", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no srun
+    assert sweep.main(["smoke", "--only", "nope"]) == 2
+    assert "unknown experiment(s) nope" in capsys.readouterr().err
+    assert sweep.main(["smoke", "executor=slurm"]) == 2
+    assert "needs a SLURM cluster" in capsys.readouterr().err
+    assert sweep.main(["smoke", "cluster.retries=-1"]) == 2
