@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lib.cache import cached, entry_path, lookup
 from lib.data import TaskData, load_tasks
@@ -169,6 +169,24 @@ def _search_summary(result: SearchResult, n_lrs: int) -> dict[str, Any]:
     }
 
 
+Oracle = Callable[[tuple[int, ...]], float]
+
+
+def id_search_of(cfg: dict[str, Any], target: float) -> Callable[[Oracle], SearchResult]:
+    """The ID_90 search of a profile as a function of an accuracy oracle on points ``(d,)``.
+
+    Notebooks pass an oracle that trains; ``lib.sweep`` one that reads the cache, so
+    both run the very same search.
+    """
+    return lambda acc: search_id(lambda d: acc((d,)), cfg["intrinsic_dim"]["d_grid"], target)
+
+
+def aid_search_of(cfg: dict[str, Any], n: int, target: float) -> Callable[[Oracle], SearchResult]:
+    """The AID_90 search of a profile (n tasks) as a function of an accuracy oracle on points ``(l, k)``."""
+    grids = cfg["multitask"]
+    return lambda acc: search_aid(lambda l, k: acc((l, k)), grids["l_grid"], grids["k_grid"], n, target)
+
+
 def aid_search(cfg: dict[str, Any], name: str, target: float | None = None, with_id: bool = True,
                **exp_overrides: Any) -> dict[str, Any]:
     """Notebook 02/03: ID_90 and AID_90 of one experiment by structured search (see lib.search).
@@ -180,10 +198,8 @@ def aid_search(cfg: dict[str, Any], name: str, target: float | None = None, with
     n = exp.exp["n_tasks"]
     target = exp.target_accuracy() if target is None else target
     lrs = cfg["train"]["lrs"]
-    id_res = (search_id(lambda d: exp.best_subspace(d)["mean_test_acc"], cfg["intrinsic_dim"]["d_grid"], target)
-              if with_id else None)
-    aid_res = search_aid(lambda l, k: exp.best_multitask(l, k)["mean_test_acc"],
-                         cfg["multitask"]["l_grid"], cfg["multitask"]["k_grid"], n, target)
+    id_res = (id_search_of(cfg, target)(lambda p: exp.best_subspace(*p)["mean_test_acc"]) if with_id else None)
+    aid_res = aid_search_of(cfg, n, target)(lambda p: exp.best_multitask(*p)["mean_test_acc"])
     winner = None
     if aid_res.reached:
         l, k = aid_res.best

@@ -29,10 +29,10 @@ from typing import Any, Callable
 
 import torch
 
-from lib.experiments import Experiment
+from lib.experiments import Experiment, aid_search_of, id_search_of
 from lib.executors import Executor, JobsFailedError, make_executor
 from lib.paths import output_dir
-from lib.search import search_aid, search_id, speculate
+from lib.search import speculate
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class Sweep:
         self.names = [n for n in names if only is None or n in only]
         self.lrs = cfg["train"]["lrs"]
         self.log: list[dict[str, Any]] = []
+        self._known: dict[tuple, float] = {}  # measured accuracies (never change), so replays read no files
 
     def _experiment(self, name: str, overrides: tuple[tuple[str, Any], ...]) -> Experiment:
         return Experiment(self.cfg, name, **dict(overrides))
@@ -133,14 +134,15 @@ class Sweep:
         self.log.append({"round": label, "jobs": len(todo), "cached": cached, "seconds": round(time.time() - start, 1)})
 
     def _accuracy(self, search: _Search, point: tuple[int, ...]) -> float | None:
-        exp = self._experiment(search.experiment, search.overrides)
-        accs = []
-        for job in search.jobs(point, self.lrs):
-            result = exp.lookup(job.spec())
-            if result is None:
+        """Best accuracy over the lrs at ``point`` if all are cached, else None."""
+        key = (search.experiment, search.overrides, search.kind, point)
+        if key not in self._known:
+            exp = self._experiment(search.experiment, search.overrides)
+            results = [exp.lookup(job.spec()) for job in search.jobs(point, self.lrs)]
+            if any(r is None for r in results):
                 return None
-            accs.append(result["mean_test_acc"])
-        return max(accs)
+            self._known[key] = max(r["mean_test_acc"] for r in results)
+        return self._known[key]
 
     def _figure1(self) -> tuple[tuple[tuple[str, Any], ...], list[tuple[str, tuple[tuple[str, Any], ...]]]]:
         sweep = self.cfg["aid_vs_tasks"]
@@ -165,16 +167,13 @@ class Sweep:
 
     def searches(self) -> list[_Search]:
         """The searches of notebooks 02 and 03 (targets need round 0's baselines)."""
-        grids, d_grid = self.cfg["multitask"], self.cfg["intrinsic_dim"]["d_grid"]
         out = []
 
         def add(name: str, overrides: tuple[tuple[str, Any], ...], target: float, with_id: bool) -> None:
             n = dict(overrides).get("n_tasks", self.cfg["experiments"][name]["n_tasks"])
-            out.append(_Search(name, overrides, "multitask", target, lambda acc: search_aid(
-                lambda l, k: acc((l, k)), grids["l_grid"], grids["k_grid"], n, target)))
+            out.append(_Search(name, overrides, "multitask", target, aid_search_of(self.cfg, n, target)))
             if with_id:
-                out.append(_Search(name, overrides, "subspace", target,
-                                   lambda acc: search_id(lambda d: acc((d,)), d_grid, target)))
+                out.append(_Search(name, overrides, "subspace", target, id_search_of(self.cfg, target)))
 
         for name in self.names:
             add(name, (), self._experiment(name, ()).target_accuracy(), with_id=False)  # d grid: round 0
