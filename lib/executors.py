@@ -17,7 +17,6 @@ from typing import Any, Callable, Protocol, Sequence
 
 from tqdm.auto import tqdm
 
-from lib.config import EXECUTORS  # noqa: E402  (one list of executor names)
 
 
 class JobsFailedError(RuntimeError):
